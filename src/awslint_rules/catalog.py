@@ -1,0 +1,148 @@
+"""The rule catalog: one YAML file per rule in `rules/` (shipped in the package as `catalog/`)."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path as FsPath
+from typing import Any
+
+import yaml
+
+from .findings import LEVEL_OF_PREFIX, LEVELS, Hit, Place
+
+try:
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+BUILTIN_DIR = FsPath(__file__).parent / "catalog"
+ENGINE_CHECKS = ("engine:parse", "engine:internal")
+
+
+class CatalogError(Exception):
+    pass
+
+
+@dataclass
+class Rule:
+    id: str
+    name: str
+    level: str
+    summary: str
+    doc: dict[str, Any]
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def check_name(self) -> str | None:
+        return self.doc.get("check")
+
+    @property
+    def match(self) -> dict[str, Any] | None:
+        return self.doc.get("match")
+
+    def option(self, name: str) -> Any:
+        return self.options[name]
+
+    def hit(
+        self,
+        message: str,
+        at: Place,
+        resource: str | None,
+        related: Iterable[Place] = (),
+        when: tuple[tuple[str, bool], ...] = (),
+    ) -> Hit:
+        return Hit(message, at, resource, tuple(related), when)
+
+    def resolve_check(self) -> Callable[..., Iterator[Hit]] | None:
+        if self.match is not None:
+            from .checks.declarative import declarative_check
+
+            return declarative_check
+        name = self.check_name
+        if not name or name in ENGINE_CHECKS:
+            return None
+        module_name, _, function_name = name.partition(":")
+        module = importlib.import_module(f"awslint_rules.checks.{module_name}")
+        return getattr(module, function_name)
+
+
+def load_catalog(extra_dirs: Iterable[str] = ()) -> dict[str, Rule]:
+    rules: dict[str, Rule] = {}
+    for directory in (BUILTIN_DIR, *map(FsPath, extra_dirs)):
+        if not directory.is_dir():
+            raise CatalogError(f"rule folder not found: {directory}")
+        for file in sorted(directory.glob("*.yaml")):
+            rule = _rule_from_file(file)
+            if rule.id in rules:
+                raise CatalogError(f"{file}: rule id {rule.id} is defined twice")
+            rules[rule.id] = rule
+    return dict(sorted(rules.items()))
+
+
+def _rule_from_file(file: FsPath) -> Rule:
+    try:
+        doc = yaml.load(file.read_text(encoding="utf-8"), Loader=_Loader)
+    except (OSError, yaml.YAMLError) as error:
+        raise CatalogError(f"{file}: {error}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("id"), str):
+        raise CatalogError(f"{file}: a rule needs an 'id'")
+    rule_id = doc["id"]
+    level = doc.get("level", LEVEL_OF_PREFIX.get(rule_id[:1], ""))
+    if level not in LEVELS or LEVEL_OF_PREFIX.get(rule_id[:1]) != level:
+        raise CatalogError(f"{file}: level '{level}' does not match the id's first letter")
+    if "check" not in doc and "match" not in doc:
+        raise CatalogError(f"{file}: a rule needs a 'check' or a 'match'")
+    options = {name: spec.get("default") for name, spec in (doc.get("options") or {}).items()}
+    return Rule(rule_id, doc.get("name", rule_id), level, doc.get("summary", ""), doc, options)
+
+
+def _docs_lines(rule: Rule) -> list[tuple[str, str]]:
+    return [
+        (entry.get("url", ""), entry.get("says", ""))
+        for entry in rule.doc.get("aws_docs") or []
+        if isinstance(entry, dict)
+    ]
+
+
+def _notes(rule: Rule) -> list[str]:
+    notes = rule.doc.get("notes") or []
+    return [notes] if isinstance(notes, str) else [str(n) for n in notes]
+
+
+def rule_text(rule: Rule) -> str:
+    """Plain-text documentation, as `awslint-rules explain` prints it."""
+    parts = [f"{rule.id} {rule.name} ({rule.level})", "", rule.summary.strip()]
+    if _notes(rule):
+        parts += ["", "Notes: " + "; ".join(f'"{n}"' for n in _notes(rule))]
+    if rule.doc.get("why"):
+        parts += ["", "Why is this bad?", rule.doc["why"].strip()]
+    for title, key in (("Example", "example"), ("Use instead", "use_instead")):
+        if rule.doc.get(key):
+            parts += ["", f"{title}:", _indent(rule.doc[key].rstrip())]
+    if rule.options:
+        parts += ["", "Options:"] + [f"  {k} (default {v})" for k, v in rule.options.items()]
+    if _docs_lines(rule):
+        parts += ["", "AWS documentation:"]
+        parts += [f"  {url}\n    \"{says}\"" for url, says in _docs_lines(rule)]
+    return "\n".join(parts) + "\n"
+
+
+def rule_markdown(rule: Rule) -> str:
+    parts = [f"## {rule.id} {rule.name}", "", rule.summary.strip()]
+    if rule.doc.get("why"):
+        parts += ["", "### Why is this bad?", "", rule.doc["why"].strip()]
+    for title, key in (("Example", "example"), ("Use instead", "use_instead")):
+        if rule.doc.get(key):
+            parts += ["", f"### {title}", "", "```yaml", rule.doc[key].rstrip(), "```"]
+    if _notes(rule):
+        parts += ["", "Notes: " + "; ".join(f"“{n}”" for n in _notes(rule))]
+    if _docs_lines(rule):
+        parts += ["", "### AWS documentation", ""]
+        parts += [f"- [{url}]({url}): “{says}”" for url, says in _docs_lines(rule)]
+    return "\n".join(parts) + "\n"
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line if line else line for line in text.splitlines())

@@ -1,0 +1,48 @@
+"""The stack as a whole: the 500-resource quota, counted after SAM expansion."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..catalog import Rule
+from ..findings import Hit, Place
+from ..sam_expansion import Expansion, expand_count
+from ..template import Template
+
+
+def _expansion(t: Template) -> Expansion:
+    return expand_count(t.document.data.get("Resources") or {}, t.document.data.get("Globals"))
+
+
+def _counts(expansion: Expansion) -> str:
+    if expansion.expanded == expansion.declared:
+        return f"{expansion.declared} resources"
+    return (
+        f"{expansion.expanded} resources after SAM expansion "
+        f"({expansion.declared} declared)"
+    )
+
+
+def stack_resource_limit(t: Template, rule: Rule) -> Iterator[Hit]:
+    limit = rule.option("resource_limit")
+    expansion = _expansion(t)
+    if expansion.expanded > limit:
+        yield rule.hit(
+            f"The stack will hold {_counts(expansion)}: CloudFormation allows {limit} resources "
+            "per stack, so the deployment fails; split it into nested stacks",
+            Place(("Resources",), key=True),
+            None,
+        )
+
+
+def stack_resource_limit_near(t: Template, rule: Rule) -> Iterator[Hit]:
+    limit = rule.option("resource_limit")
+    expansion = _expansion(t)
+    if rule.option("near_ratio") * limit <= expansion.expanded <= limit:
+        share = round(100 * expansion.expanded / limit)
+        yield rule.hit(
+            f"The stack will hold {_counts(expansion)}, {share}% of the {limit}-resource "
+            "limit: a few more functions or events will break the deployment",
+            Place(("Resources",), key=True),
+            None,
+        )

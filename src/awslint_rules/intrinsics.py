@@ -1,0 +1,295 @@
+"""Intrinsic function resolution: a raw template value -> the values it can take.
+
+A resolved value is a concrete scalar (or list/mapping), a `Ref` to a resource of this template,
+`NO_VALUE` (AWS::NoValue) or `UNKNOWN`. `Fn::If` yields one `Branch` per side, tagged with its
+condition, so rules can report the branch that violates the advice and name the condition.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+MAX_BRANCHES = 32
+MAX_DEPTH = 24
+
+
+class _Marker:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+UNKNOWN: Any = _Marker("UNKNOWN")
+NO_VALUE: Any = _Marker("NO_VALUE")
+
+Conditions = tuple[tuple[str, bool], ...]
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A reference to a resource of this template (`!Ref X`, `!GetAtt X.Arn`, `${X}` in an ARN)."""
+
+    logical_id: str
+    attribute: str | None = None
+    qualifier: str | None = None
+
+
+@dataclass(frozen=True)
+class Branch:
+    value: Any
+    conditions: Conditions = ()
+
+
+def describe(conditions: Conditions) -> str:
+    """'when condition IsProd is true and UseDlq is false', or '' for no condition."""
+    if not conditions:
+        return ""
+    parts = [f"{name} is {'true' if truth else 'false'}" for name, truth in conditions]
+    return "when condition " + " and ".join(parts)
+
+
+def combine(*alternatives: list[Branch]) -> Iterator[tuple[tuple[Any, ...], Conditions]]:
+    """Every consistent combination of branches (a condition is never both true and false)."""
+    for combo in itertools.islice(itertools.product(*alternatives), MAX_BRANCHES * 4):
+        merged: dict[str, bool] = {}
+        consistent = True
+        for branch in combo:
+            for name, truth in branch.conditions:
+                if merged.setdefault(name, truth) != truth:
+                    consistent = False
+        if consistent:
+            yield tuple(b.value for b in combo), tuple(sorted(merged.items()))
+
+
+def as_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str):
+        try:
+            return float(value) if "." in value else int(value)
+        except ValueError:
+            return None
+    return None
+
+
+_SUB_TOKEN = re.compile(r"\$\{([^}]*)\}")
+_FUNCTION_ARN = re.compile(
+    r"^(?:arn:[^:]*:lambda:[^:]*:[^:]*:function:)?\x00(\d+)\x00(?::([^:/\x00\x01]+))?$"
+)
+_RESOURCE_ARN = re.compile(r"^arn:[^:]*:[^:]*:[^:]*:[^:]*:(?:[A-Za-z-]+[:/])?\x00(\d+)\x00$")
+_INVOCATIONS = re.compile(r"functions/(.+)/invocations")
+
+
+class Resolver:
+    def __init__(
+        self,
+        resource_ids: Mapping[str, Any],
+        parameters: Mapping[str, Any],
+        mappings: Mapping[str, Any],
+    ) -> None:
+        self._resources = resource_ids
+        self._parameters = parameters
+        self._mappings = mappings
+        self._functions: dict[str, Callable[[Any, int], list[Branch]]] = {
+            "Ref": self._ref,
+            "Fn::GetAtt": self._get_att,
+            "Fn::If": self._if,
+            "Fn::Sub": self._sub,
+            "Fn::Join": self._join,
+            "Fn::FindInMap": self._find_in_map,
+            "Fn::Select": self._select,
+            "Fn::Split": self._split,
+        }
+
+    def resolve(self, raw: Any, depth: int = 0) -> list[Branch]:
+        if depth > MAX_DEPTH:
+            return [Branch(UNKNOWN)]
+        if isinstance(raw, dict) and len(raw) == 1:
+            (name, argument), = raw.items()
+            if name in self._functions:
+                return self._functions[name](argument, depth + 1)[:MAX_BRANCHES]
+            if name.startswith("Fn::") or name == "Condition":
+                return [Branch(UNKNOWN)]
+        return [Branch(raw)]
+
+    def one(self, raw: Any) -> Any:
+        """The value when it does not depend on a condition, else UNKNOWN."""
+        branches = self.resolve(raw)
+        values = {repr(b.value) for b in branches}
+        return branches[0].value if len(values) == 1 else UNKNOWN
+
+    def reference(self, raw: Any) -> Ref | None:
+        """The resource of this template that `raw` points at on every branch, if it is one."""
+        refs = {b.value for b in self.resolve(raw) if isinstance(b.value, Ref)}
+        if len(refs) == 1 and all(isinstance(b.value, Ref) for b in self.resolve(raw)):
+            return refs.pop()
+        return None
+
+    def _ref(self, name: Any, depth: int) -> list[Branch]:
+        if not isinstance(name, str):
+            return [Branch(UNKNOWN)]
+        if name == "AWS::NoValue":
+            return [Branch(NO_VALUE)]
+        if name in self._parameters:
+            return self.resolve(self._parameters[name], depth)
+        if name in self._resources:
+            return [Branch(Ref(name))]
+        logical_id, dot, attribute = name.partition(".")
+        if dot and logical_id in self._resources:
+            return [Branch(Ref(logical_id, attribute))]
+        return [Branch(UNKNOWN)]
+
+    def _get_att(self, argument: Any, depth: int) -> list[Branch]:
+        if isinstance(argument, str):
+            argument = argument.split(".", 1)
+        if not isinstance(argument, list) or len(argument) != 2:
+            return [Branch(UNKNOWN)]
+        logical_id, attribute = argument
+        if not isinstance(logical_id, str) or logical_id not in self._resources:
+            return [Branch(UNKNOWN)]
+        return [Branch(Ref(logical_id, attribute if isinstance(attribute, str) else None))]
+
+    def _if(self, argument: Any, depth: int) -> list[Branch]:
+        if not isinstance(argument, list) or len(argument) != 3 or not isinstance(argument[0], str):
+            return [Branch(UNKNOWN)]
+        condition, when_true, when_false = argument
+        return [
+            Branch(b.value, ((condition, truth), *b.conditions))
+            for truth, side in ((True, when_true), (False, when_false))
+            for b in self.resolve(side, depth)
+            if (condition, not truth) not in b.conditions
+        ]
+
+    def _sub(self, argument: Any, depth: int) -> list[Branch]:
+        variables: Mapping[str, Any] = {}
+        if isinstance(argument, list) and len(argument) == 2 and isinstance(argument[1], dict):
+            argument, variables = argument
+        if not isinstance(argument, str):
+            return [Branch(UNKNOWN)]
+        pieces: list[list[Branch]] = []
+        position = 0
+        for match in _SUB_TOKEN.finditer(argument):
+            pieces.append([Branch(argument[position : match.start()])])
+            name = match.group(1)
+            if name.startswith("!"):
+                pieces.append([Branch("${" + name[1:] + "}")])
+            elif name in variables:
+                pieces.append(self.resolve(variables[name], depth))
+            else:
+                pieces.append(self._ref(name, depth))
+            position = match.end()
+        pieces.append([Branch(argument[position:])])
+        return self._concatenate(pieces)
+
+    def _join(self, argument: Any, depth: int) -> list[Branch]:
+        if not isinstance(argument, list) or len(argument) != 2:
+            return [Branch(UNKNOWN)]
+        delimiter, parts = argument
+        if not isinstance(delimiter, str):
+            return [Branch(UNKNOWN)]
+        results: list[Branch] = []
+        for listing in self.resolve(parts, depth):
+            if not isinstance(listing.value, list):
+                results.append(Branch(UNKNOWN, listing.conditions))
+                continue
+            pieces: list[list[Branch]] = []
+            for index, part in enumerate(listing.value):
+                if index:
+                    pieces.append([Branch(delimiter)])
+                pieces.append(self.resolve(part, depth))
+            results.extend(_with(b, listing.conditions) for b in self._concatenate(pieces))
+        return results
+
+    def _concatenate(self, pieces: list[list[Branch]]) -> list[Branch]:
+        results = []
+        for values, conditions in combine(*pieces):
+            results.append(Branch(_text_or_reference(values), conditions))
+            if len(results) >= MAX_BRANCHES:
+                break
+        return results
+
+    def _find_in_map(self, argument: Any, depth: int) -> list[Branch]:
+        if not isinstance(argument, list) or len(argument) < 3:
+            return [Branch(UNKNOWN)]
+        results = []
+        for keys, conditions in combine(*(self.resolve(a, depth) for a in argument[:3])):
+            value: Any = self._mappings
+            for key in keys:
+                value = value.get(key, UNKNOWN) if isinstance(value, dict) else UNKNOWN
+            if value is UNKNOWN and len(argument) > 3:
+                value = argument[3].get("DefaultValue", UNKNOWN) if isinstance(
+                    argument[3], dict
+                ) else UNKNOWN
+            results.extend(_with(b, conditions) for b in self.resolve(value, depth))
+        return results
+
+    def _select(self, argument: Any, depth: int) -> list[Branch]:
+        if not isinstance(argument, list) or len(argument) != 2:
+            return [Branch(UNKNOWN)]
+        results = []
+        for (index, listing), conditions in combine(
+            self.resolve(argument[0], depth), self.resolve(argument[1], depth)
+        ):
+            number = as_number(index)
+            if isinstance(listing, list) and isinstance(number, int) and 0 <= number < len(listing):
+                results.extend(_with(b, conditions) for b in self.resolve(listing[number], depth))
+            else:
+                results.append(Branch(UNKNOWN, conditions))
+        return results
+
+    def _split(self, argument: Any, depth: int) -> list[Branch]:
+        if not isinstance(argument, list) or len(argument) != 2:
+            return [Branch(UNKNOWN)]
+        return [
+            Branch(source.split(delimiter) if _both_text(delimiter, source) else UNKNOWN, conds)
+            for (delimiter, source), conds in combine(
+                self.resolve(argument[0], depth), self.resolve(argument[1], depth)
+            )
+        ]
+
+
+def _both_text(delimiter: Any, source: Any) -> bool:
+    return isinstance(delimiter, str) and bool(delimiter) and isinstance(source, str)
+
+
+def _with(branch: Branch, conditions: Conditions) -> Branch:
+    if not conditions:
+        return branch
+    merged = dict(conditions)
+    merged.update(branch.conditions)
+    return Branch(branch.value, tuple(sorted(merged.items())))
+
+
+def _text_or_reference(values: Iterable[Any]) -> Any:
+    """Concatenate scalars; an ARN or integration URI built around a resource -> its Ref."""
+    refs: list[Ref] = []
+    text = []
+    for value in values:
+        if isinstance(value, Ref):
+            text.append(f"\x00{len(refs)}\x00")
+            refs.append(value)
+        elif isinstance(value, str | int | float) and not isinstance(value, bool):
+            text.append(str(value))
+        else:
+            text.append("\x01")
+    joined = "".join(text)
+    if not refs:
+        return UNKNOWN if "\x01" in joined else joined
+    inner = _INVOCATIONS.search(joined)
+    candidate = inner.group(1) if inner else joined
+    match = _FUNCTION_ARN.match(candidate)
+    if match:
+        ref = refs[int(match.group(1))]
+        return Ref(ref.logical_id, ref.attribute, match.group(2))
+    match = _RESOURCE_ARN.match(candidate)
+    if match and not inner:
+        return refs[int(match.group(1))]
+    return UNKNOWN

@@ -1,0 +1,308 @@
+"""Load stage: file bytes -> Document (plain values + node locations), or a ParseError.
+
+YAML goes through PyYAML's C composer; values are built here so that short-form tags become
+their long form, duplicate keys are errors, and alias bombs and over-deep nesting are refused.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+try:
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+Path = tuple[str | int, ...]
+
+MAX_DEPTH = 256
+MAX_EXPANDED_NODES = 2_000_000
+MAX_BYTES = 50 * 1024 * 1024
+
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_MERGE = "tag:yaml.org,2002:merge"
+_FORMAT_VERSION = re.compile(rb"AWSTemplateFormatVersion")
+_RESOURCES_KEY = re.compile(rb"^\s*[\"']?Resources[\"']?\s*:", re.M)
+_SCALARS = yaml.constructor.SafeConstructor()
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """1-based start line/column, end exclusive (the SARIF convention)."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    @classmethod
+    def of(cls, node: yaml.Node) -> Span:
+        start, end = node.start_mark, node.end_mark
+        return cls(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+
+    @classmethod
+    def point(cls, line: int, column: int) -> Span:
+        return cls(line, column, line, column + 1)
+
+
+FILE_START = Span.point(1, 1)
+
+
+class ParseError(Exception):
+    def __init__(self, message: str, span: Span = FILE_START) -> None:
+        super().__init__(message)
+        self.message = message
+        self.span = span
+
+
+class NotATemplate(Exception):
+    """The file is not a CloudFormation template: skip it."""
+
+
+@dataclass
+class Document:
+    path: str
+    data: dict[str, Any]
+    root: yaml.Node | None
+
+    def locate(self, path: Path, *, key: bool = False) -> Span:
+        """The span of the value at `path` (or of its key); the nearest existing ancestor."""
+        node = self.root
+        if node is None:
+            return FILE_START
+        span = Span.of(node)
+        for step in path:
+            found = _child(node, step)
+            if found is None:
+                return span
+            key_node, node = found
+            span = Span.of(key_node if key and key_node is not None else node)
+        return span if key else Span.of(node)
+
+
+def _child(node: yaml.Node, step: str | int) -> tuple[yaml.Node | None, yaml.Node] | None:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in _mapping_pairs(node):
+            if key_node.value == step:
+                return key_node, value_node
+    elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
+        if 0 <= step < len(node.value):
+            return None, node.value[step]
+    return None
+
+
+def _mapping_pairs(node: yaml.MappingNode) -> Iterator[tuple[yaml.Node, yaml.Node]]:
+    for key_node, value_node in node.value:
+        if key_node.tag == _MERGE:
+            merged = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+            for source in merged:
+                if isinstance(source, yaml.MappingNode):
+                    yield from _mapping_pairs(source)
+        else:
+            yield key_node, value_node
+
+
+def load_document(path: str, raw: bytes) -> Document:
+    """Parse `raw`; raise NotATemplate for non-templates and ParseError for broken templates."""
+    head = raw[:1_000_000]
+    looks_like_template = bool(_FORMAT_VERSION.search(head)) or (
+        b"AWS::" in raw and bool(_RESOURCES_KEY.search(head))
+    )
+    if len(raw) > MAX_BYTES:
+        _refuse(looks_like_template, f"file is larger than {MAX_BYTES // (1024 * 1024)} MB")
+    text = _decode(raw, looks_like_template)
+    try:
+        root = _compose(text)
+        data = _Builder().build(root) if root is not None else None
+    except ParseError as error:
+        if not looks_like_template:
+            raise NotATemplate(error.message) from None
+        raise
+    if not isinstance(data, dict):
+        _refuse(looks_like_template, "the top level of a template must be a mapping")
+    _check_template_shape(data, root, looks_like_template)
+    return Document(path, data, root)
+
+
+def _refuse(looks_like_template: bool, message: str, span: Span = FILE_START) -> None:
+    if looks_like_template:
+        raise ParseError(message, span)
+    raise NotATemplate(message)
+
+
+def _decode(raw: bytes, looks_like_template: bool) -> str:
+    if b"\x00" in raw[:8192] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        _refuse(looks_like_template, "binary content (NUL bytes) is not a template")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        _refuse(looks_like_template, f"invalid UTF-8 at byte {error.start}", Span.point(line, column))
+    raise AssertionError("unreachable")
+
+
+def _compose(text: str) -> yaml.Node | None:
+    try:
+        return yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as error:
+        if text.lstrip().startswith("{"):
+            return _compose_json(text, error)
+        raise ParseError(_yaml_message(error), _mark_span(error)) from None
+    except (yaml.YAMLError, RecursionError, ValueError) as error:
+        raise ParseError(f"cannot parse: {error}") from None
+
+
+def _compose_json(text: str, yaml_error: yaml.MarkedYAMLError) -> yaml.Node:
+    """JSON that YAML refuses (tabs mostly): report JSON's own error, or reparse without tabs."""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ParseError(f"invalid JSON: {error.msg}", Span.point(error.lineno, error.colno)) from None
+    except RecursionError:
+        raise ParseError(f"JSON nested deeper than {MAX_DEPTH} levels") from None
+    try:
+        return yaml.compose(text.replace("\t", " "), Loader=_Loader)
+    except yaml.YAMLError:
+        raise ParseError(_yaml_message(yaml_error), _mark_span(yaml_error)) from None
+
+
+def _yaml_message(error: yaml.MarkedYAMLError) -> str:
+    parts = [p for p in (error.context, error.problem) if p]
+    return "invalid YAML: " + (", ".join(parts) if parts else str(error))
+
+
+def _mark_span(error: yaml.MarkedYAMLError) -> Span:
+    mark = error.problem_mark or error.context_mark
+    return Span.point(mark.line + 1, mark.column + 1) if mark else FILE_START
+
+
+def _check_template_shape(data: dict[str, Any], root: yaml.Node, hinted: bool) -> None:
+    resources = data.get("Resources")
+    is_template = "AWSTemplateFormatVersion" in data or (
+        isinstance(resources, dict)
+        and any(isinstance(r, dict) and _is_type_name(r.get("Type")) for r in resources.values())
+    )
+    if not is_template:
+        if "Resources" in data and hinted:
+            span = Document("", data, root).locate(("Resources",))
+            raise ParseError("'Resources' must be a mapping of logical ids to resources", span)
+        raise NotATemplate("no AWSTemplateFormatVersion and no resource with a Type")
+    if not isinstance(resources, dict) or not resources:
+        located = "Resources" in data
+        span = Document("", data, root).locate(("Resources",), key=True) if located else FILE_START
+        raise ParseError("a template needs a 'Resources' mapping with at least one resource", span)
+
+
+def _is_type_name(value: Any) -> bool:
+    return isinstance(value, str) and value.count("::") >= 2
+
+
+class _Builder:
+    """Builds plain values from composed nodes, counting expanded nodes to stop alias bombs."""
+
+    def __init__(self) -> None:
+        self._built: dict[int, tuple[Any, int]] = {}
+        self._building: set[int] = set()
+        self._expanded = 0
+
+    def build(self, root: yaml.Node) -> Any:
+        value, _ = self._node(root, 0)
+        return value
+
+    def _node(self, node: yaml.Node, depth: int) -> tuple[Any, int]:
+        key = id(node)
+        if key in self._built:
+            value, size = self._built[key]
+            self._count(size, node)
+            return value, size
+        if key in self._building:
+            raise ParseError("recursive alias", Span.of(node))
+        if depth > MAX_DEPTH:
+            raise ParseError(f"nested deeper than {MAX_DEPTH} levels", Span.of(node))
+        self._building.add(key)
+        if isinstance(node, yaml.MappingNode):
+            value, size = self._mapping(node, depth)
+        elif isinstance(node, yaml.SequenceNode):
+            items = [self._node(item, depth + 1) for item in node.value]
+            value, size = [v for v, _ in items], 1 + sum(s for _, s in items)
+        else:
+            value, size = _scalar(node), 1
+            self._count(1, node)
+        self._building.discard(key)
+        self._built[key] = (_short_form(node, value), size)
+        return self._built[key]
+
+    def _count(self, size: int, node: yaml.Node) -> None:
+        self._expanded += size
+        if self._expanded > MAX_EXPANDED_NODES:
+            raise ParseError(
+                f"more than {MAX_EXPANDED_NODES:,} values after alias expansion (alias bomb?)",
+                Span.of(node),
+            )
+
+    def _mapping(self, node: yaml.MappingNode, depth: int) -> tuple[dict[str, Any], int]:
+        result: dict[str, Any] = {}
+        first_seen: dict[str, yaml.Node] = {}
+        merged: list[tuple[yaml.Node, yaml.Node]] = []
+        size = 1
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                merged.extend(_mapping_pairs(yaml.MappingNode(node.tag, [(key_node, value_node)])))
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise ParseError("a mapping key must be a scalar", Span.of(key_node))
+            name = key_node.value
+            if name in first_seen:
+                first = first_seen[name].start_mark.line + 1
+                raise ParseError(f"duplicate key '{name}' (first at line {first})", Span.of(key_node))
+            first_seen[name] = key_node
+            result[name], child_size = self._node(value_node, depth + 1)
+            size += child_size
+        for key_node, value_node in merged:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value not in result:
+                result[key_node.value], child_size = self._node(value_node, depth + 1)
+                size += child_size
+        return result, size
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    tag = node.tag
+    try:
+        if tag == _INT:
+            return _SCALARS.construct_yaml_int(node)
+        if tag == _FLOAT:
+            return _SCALARS.construct_yaml_float(node)
+        if tag == _BOOL:
+            return _SCALARS.construct_yaml_bool(node)
+        if tag == _NULL:
+            return None
+    except (ValueError, yaml.YAMLError):
+        pass
+    return node.value
+
+
+def _short_form(node: yaml.Node, value: Any) -> Any:
+    """`!GetAtt a.b` -> {"Fn::GetAtt": ["a", "b"]}, `!Ref x` -> {"Ref": "x"}, `!Sub s` -> ..."""
+    tag = node.tag
+    if not tag.startswith("!") or tag.startswith("!!"):
+        return value
+    name = tag[1:]
+    if name == "Ref" or name == "Condition":
+        return {name: value}
+    if name == "GetAtt" and isinstance(value, str):
+        logical_id, _, attribute = value.partition(".")
+        return {"Fn::GetAtt": [logical_id, attribute]}
+    if isinstance(node, yaml.ScalarNode) and value == "" and name in {"GetAZs"}:
+        return {"Fn::GetAZs": ""}
+    return {name if "::" in name else f"Fn::{name}": value}

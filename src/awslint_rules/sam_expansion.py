@@ -1,0 +1,485 @@
+"""Count the CloudFormation resources a template holds after the AWS SAM transform.
+
+CloudFormation limits a stack to 500 resources, and that limit applies to the *expanded* template:
+one ``AWS::Serverless::Function`` with a few events easily becomes five or more resources. This
+module estimates the expanded count without running the SAM translator.
+
+Everything is driven by the tables below. Each :class:`Part` says what SAM creates and how many
+(a function of the resource or event properties). ``shared`` parts name template-wide resources
+(by the logical id SAM gives them) that are created once however many resources need them, such
+as the implicit ``ServerlessRestApi`` or the CodeDeploy application. A shared resource is counted
+against the first resource (in template order) that needs it, so ``by_resource`` sums to
+``expanded``.
+
+The tables were checked against aws-sam-translator 1.115 on the SAM translator test inputs and
+the serverless-patterns templates. Inputs are untrusted: nothing here raises, values of the wrong
+type are treated as absent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Expansion", "expand_count"]
+
+Props = Mapping[str, Any]
+Count = Callable[[Props], int]
+Shared = Callable[[Props], Iterable[str]]
+
+
+@dataclass(frozen=True)
+class Expansion:
+    declared: int  # entries in Resources
+    expanded: int  # resources after SAM expansion
+    by_resource: dict[str, int] = field(default_factory=dict)  # logical id -> resources
+
+
+@dataclass(frozen=True)
+class Part:
+    creates: str  # what SAM adds (documentation only)
+    count: Count | None = None  # how many resources this resource owns
+    shared: Shared | None = None  # logical ids of template-wide resources it needs
+
+
+# --------------------------------------------------------------------------- value helpers
+
+
+def _map(value: Any) -> Props:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _get(props: Props, *path: str) -> Any:
+    value: Any = props
+    for key in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _is_no_value(value: Any) -> bool:
+    return isinstance(value, Mapping) and value.get("Ref") == "AWS::NoValue"
+
+
+def _if_branches(value: Any) -> list[Any] | None:
+    """The two branches of a well-formed ``Fn::If``, else None."""
+    args = value.get("Fn::If") if isinstance(value, Mapping) and len(value) == 1 else None
+    return list(args[1:]) if isinstance(args, list) and len(args) == 3 else None
+
+
+def _given(value: Any) -> bool:
+    """A property counts as set unless absent/empty or every Fn::If branch is AWS::NoValue."""
+    branches = _if_branches(value)
+    if branches is not None:
+        return not all(_is_no_value(b) for b in branches)
+    return value not in (None, "", False, {}, [])
+
+
+def _size(value: Any) -> int:
+    return len(value) if isinstance(value, (Mapping, list)) else 0
+
+
+def _is_false(value: Any) -> bool:
+    return value is False or value in ("false", "False")
+
+
+def _is_intrinsic(value: Any) -> bool:
+    return isinstance(value, Mapping) and len(value) == 1 and next(iter(value)).startswith("Fn::")
+
+
+# --------------------------------------------------------------------------- rule builders
+
+
+def always(n: int = 1) -> Count:
+    return lambda _props: n
+
+
+def when(*path: str, n: int = 1) -> Count:
+    """``n`` resources when the property at ``path`` is set."""
+    return lambda props: n if _given(_get(props, *path)) else 0
+
+
+def unless(*path: str) -> Count:
+    """One resource unless the property at ``path`` is set (e.g. a role unless Role is given)."""
+    return lambda props: 0 if _given(_get(props, *path)) else 1
+
+
+def each(*path: str) -> Count:
+    """One resource per entry of the mapping or list at ``path``."""
+    return lambda props: _size(_get(props, *path))
+
+
+# --------------------------------------------------------------------------- Function rules
+
+
+def _execution_role(props: Props) -> int:
+    """SAM creates a role unless Role is given; Role: !If [c, !Ref NoValue, x] -> conditional role."""
+    role = props.get("Role")
+    branches = _if_branches(role)
+    if branches is not None:
+        return int(any(_is_no_value(b) for b in branches))
+    return int(role is None)
+
+
+def _public_url(props: Props) -> int:
+    config = props.get("FunctionUrlConfig")
+    public = isinstance(config, Mapping) and config.get("AuthType") == "NONE"
+    return 2 if public and not _is_intrinsic(config) else 0
+
+
+def _destination_resources(props: Props) -> int:
+    """EventInvokeConfig OnSuccess/OnFailure of Type SQS/SNS without Destination -> queue/topic."""
+    config = _map(_get(props, "EventInvokeConfig", "DestinationConfig"))
+    count = 0
+    for name in ("OnSuccess", "OnFailure"):
+        target = _map(config.get(name))
+        destination = target.get("Destination")
+        if target.get("Type") in ("SQS", "SNS") and (
+            destination is None or _if_branches(destination) is not None
+        ):
+            count += 1
+    return count
+
+
+def _deploys(props: Props) -> bool:
+    preference = props.get("DeploymentPreference")
+    return isinstance(preference, Mapping) and not _is_false(preference.get("Enabled", True))
+
+
+def _deployment_group(props: Props) -> int:
+    return int(_deploys(props))
+
+
+def _codedeploy_app(props: Props) -> list[str]:
+    return ["ServerlessDeploymentApplication"] if _deploys(props) else []
+
+
+def _codedeploy_role(props: Props) -> list[str]:
+    needs = _deploys(props) and not _given(_get(props, "DeploymentPreference", "Role"))
+    return ["CodeDeployServiceRole"] if needs else []
+
+
+# --------------------------------------------------------------------------- API rules
+
+
+def _lambda_authorizers(props: Props, opt_in: bool) -> int:
+    """REST APIs add a permission per Lambda authorizer (unless disabled); HTTP APIs only opt-in."""
+    authorizers = _map(_get(props, "Auth", "Authorizers"))
+    count = 0
+    for authorizer in authorizers.values():
+        authorizer = _map(authorizer)
+        if not _given(authorizer.get("FunctionArn")):
+            continue
+        if opt_in:
+            count += authorizer.get("EnableFunctionDefaultPermissions") is True
+        else:
+            count += not _given(authorizer.get("DisableFunctionDefaultPermissions"))
+    return count
+
+
+def _usage_plan_mode(props: Props) -> Any:
+    return _get(props, "Auth", "UsagePlan", "CreateUsagePlan")
+
+
+def _usage_plan(props: Props) -> int:
+    return 3 if _usage_plan_mode(props) == "PER_API" else 0
+
+
+def _shared_usage_plan(props: Props) -> list[str]:
+    if _usage_plan_mode(props) != "SHARED":
+        return []
+    return ["ServerlessUsagePlan", "ServerlessApiKey", "ServerlessUsagePlanKey"]
+
+
+def _domain(props: Props) -> Props:
+    return _map(props.get("Domain"))
+
+
+def _base_path_mappings(props: Props) -> int:
+    """One mapping per distinct (alphanumeric-normalised) BasePath, one if none is given."""
+    domain = _domain(props)
+    if not domain:
+        return 0
+    paths = domain.get("BasePath")
+    if isinstance(paths, str) and paths:
+        paths = [paths]
+    if not isinstance(paths, list) or not paths:
+        return 1
+    return len({"".join(c for c in str(p) if c.isalnum()) for p in paths})
+
+
+def _record_set_group(props: Props) -> list[str]:
+    """Route53 record sets are grouped per hosted zone across all APIs of the template."""
+    route53 = _map(_domain(props).get("Route53"))
+    zone = route53.get("HostedZoneId") or route53.get("HostedZoneName")
+    if not zone or route53.get("SeparateRecordSetGroup") is True:
+        return []
+    return [f"RecordSetGroup:{zone!r}"]
+
+
+def _separate_record_set(props: Props) -> int:
+    return int(_get(props, "Domain", "Route53", "SeparateRecordSetGroup") is True)
+
+
+def _private_domain_association(props: Props) -> int:
+    domain = _domain(props)
+    private = domain.get("EndpointConfiguration") == "PRIVATE"
+    return int(private and _given(domain.get("AccessAssociation")))
+
+
+# --------------------------------------------------------------------------- event rules
+
+
+def _dlq(with_policy: bool) -> Count:
+    """DeadLetterConfig without Arn makes SAM create an SQS queue (and, for rules, its policy)."""
+
+    def count(props: Props) -> int:
+        config = props.get("DeadLetterConfig")
+        if not isinstance(config, Mapping) or "Arn" in config:
+            return 0
+        return 2 if with_policy else 1
+
+    return count
+
+
+def _sns(props: Props) -> int:
+    sqs = props.get("SqsSubscription")
+    if not _given(sqs):
+        return 2  # permission + subscription
+    if isinstance(sqs, Mapping):
+        return 3  # queue policy + subscription + event source mapping (queue given)
+    return 4  # queue + queue policy + subscription + event source mapping
+
+
+def _implicit(prop: str, logical_id: str) -> Shared:
+    """Events without an API id go to the implicit API SAM adds once per template."""
+    return lambda props: [] if prop in props else [logical_id]
+
+
+# --------------------------------------------------------------------------- the tables
+
+FUNCTION_PARTS = (
+    Part("AWS::Lambda::Function", always()),
+    Part("AWS::IAM::Role, unless Role is given", _execution_role),
+    Part("AWS::Lambda::Version + AWS::Lambda::Alias with AutoPublishAlias", when("AutoPublishAlias", n=2)),
+    Part("AWS::Lambda::Url with FunctionUrlConfig", when("FunctionUrlConfig")),
+    Part("2 AWS::Lambda::Permission for a public (AuthType NONE) function URL", _public_url),
+    Part("AWS::Lambda::EventInvokeConfig with EventInvokeConfig", when("EventInvokeConfig")),
+    Part("AWS::SQS::Queue / AWS::SNS::Topic for destinations without Destination", _destination_resources),
+    Part("AWS::CodeDeploy::DeploymentGroup with an enabled DeploymentPreference", _deployment_group),
+    Part("AWS::CodeDeploy::Application, one per template", shared=_codedeploy_app),
+    Part("AWS::IAM::Role for CodeDeploy, one per template, unless every preference has Role",
+         shared=_codedeploy_role),
+)
+
+API_PARTS = (
+    Part("AWS::ApiGateway::RestApi + Deployment + Stage", always(3)),
+    Part("AWS::Lambda::Permission per Lambda authorizer", lambda p: _lambda_authorizers(p, False)),
+    Part("UsagePlan + ApiKey + UsagePlanKey with CreateUsagePlan PER_API", _usage_plan),
+    Part("ServerlessUsagePlan/ApiKey/UsagePlanKey, with CreateUsagePlan SHARED",
+         shared=_shared_usage_plan),
+    Part("AWS::ApiGateway::DomainName(V2) with Domain", when("Domain")),
+    Part("AWS::ApiGateway::BasePathMapping(V2) per Domain.BasePath", _base_path_mappings),
+    Part("AWS::ApiGateway::DomainNameAccessAssociation for a private Domain", _private_domain_association),
+    Part("AWS::Route53::RecordSetGroup with Domain.Route53.SeparateRecordSetGroup", _separate_record_set),
+    Part("AWS::Route53::RecordSetGroup, one per hosted zone", shared=_record_set_group),
+)
+
+HTTP_API_PARTS = (
+    Part("AWS::ApiGatewayV2::Api + Stage", always(2)),
+    Part("AWS::Lambda::Permission per authorizer with EnableFunctionDefaultPermissions",
+         lambda p: _lambda_authorizers(p, True)),
+    Part("AWS::ApiGatewayV2::DomainName with Domain", when("Domain")),
+    Part("AWS::ApiGatewayV2::ApiMapping per Domain.BasePath", _base_path_mappings),
+    Part("AWS::Route53::RecordSetGroup with Domain.Route53.SeparateRecordSetGroup", _separate_record_set),
+    Part("AWS::Route53::RecordSetGroup, one per hosted zone", shared=_record_set_group),
+)
+
+STATE_MACHINE_PARTS = (
+    Part("AWS::StepFunctions::StateMachine", always()),
+    Part("AWS::IAM::Role, unless Role is given", unless("Role")),
+    Part("StateMachineVersion + StateMachineAlias with AutoPublishAlias", when("AutoPublishAlias", n=2)),
+)
+
+RESOURCE_TABLE: dict[str, tuple[Part, ...]] = {
+    "AWS::Serverless::Function": FUNCTION_PARTS,
+    "AWS::Serverless::Api": API_PARTS,
+    "AWS::Serverless::HttpApi": HTTP_API_PARTS,
+    "AWS::Serverless::StateMachine": STATE_MACHINE_PARTS,
+    # AWS::DynamoDB::Table
+    "AWS::Serverless::SimpleTable": (Part("AWS::DynamoDB::Table", always()),),
+    # AWS::Lambda::LayerVersion (logical id gets a content hash)
+    "AWS::Serverless::LayerVersion": (Part("AWS::Lambda::LayerVersion", always()),),
+    # AWS::CloudFormation::Stack
+    "AWS::Serverless::Application": (Part("AWS::CloudFormation::Stack", always()),),
+    "AWS::Serverless::Connector": (
+        Part("one policy/permission per Destination", lambda p: max(1, _size(p.get("Destination")))
+             if isinstance(p.get("Destination"), list) else 1),
+    ),
+    "AWS::Serverless::CapacityProvider": (
+        Part("AWS::Lambda::CapacityProvider", always()),
+        Part("AWS::IAM::Role operator role, unless OperatorRole is given", unless("OperatorRole")),
+    ),
+}
+
+# Events of AWS::Serverless::Function, by event Type.
+FUNCTION_EVENTS: dict[str, tuple[Part, ...]] = {
+    "Api": (
+        Part("AWS::Lambda::Permission", always()),
+        Part("implicit ServerlessRestApi, without RestApiId", shared=_implicit("RestApiId", "ServerlessRestApi")),
+    ),
+    "HttpApi": (
+        Part("AWS::Lambda::Permission", always()),
+        Part("implicit ServerlessHttpApi, without ApiId", shared=_implicit("ApiId", "ServerlessHttpApi")),
+    ),
+    "S3": (Part("AWS::Lambda::Permission (the bucket gets the notification)", always()),),
+    "SNS": (Part("Permission + Subscription; SqsSubscription: queue, policy, mapping", _sns),),
+    "Schedule": (
+        Part("AWS::Events::Rule + AWS::Lambda::Permission", always(2)),
+        Part("SQS queue + queue policy for DeadLetterConfig without Arn", _dlq(True)),
+    ),
+    "CloudWatchEvent": (
+        Part("AWS::Events::Rule + AWS::Lambda::Permission", always(2)),
+        Part("SQS queue + queue policy for DeadLetterConfig without Arn", _dlq(True)),
+    ),
+    "ScheduleV2": (
+        Part("AWS::Scheduler::Schedule", always()),
+        Part("AWS::IAM::Role, unless RoleArn is given", unless("RoleArn")),
+        Part("SQS queue for DeadLetterConfig without Arn", _dlq(False)),
+    ),
+    "CloudWatchLogs": (Part("AWS::Lambda::Permission + AWS::Logs::SubscriptionFilter", always(2)),),
+    "IoTRule": (Part("AWS::Lambda::Permission + AWS::IoT::TopicRule", always(2)),),
+    "AlexaSkill": (Part("AWS::Lambda::Permission", always()),),
+    "Cognito": (Part("AWS::Lambda::Permission (the user pool gets the trigger)", always()),),
+    # Pull sources: one AWS::Lambda::EventSourceMapping each.
+    **{
+        kind: (Part("AWS::Lambda::EventSourceMapping", always()),)
+        for kind in ("SQS", "Kinesis", "DynamoDB", "MSK", "MQ", "SelfManagedKafka", "DocumentDB")
+    },
+}
+FUNCTION_EVENTS["EventBridgeRule"] = FUNCTION_EVENTS["CloudWatchEvent"]
+
+# Events of AWS::Serverless::StateMachine: SAM creates a role for the source to start executions.
+STATE_MACHINE_EVENTS: dict[str, tuple[Part, ...]] = {
+    "Api": (
+        Part("AWS::IAM::Role for API Gateway", always()),
+        Part("implicit ServerlessRestApi, without RestApiId", shared=_implicit("RestApiId", "ServerlessRestApi")),
+    ),
+    "Schedule": (
+        Part("AWS::Events::Rule", always()),
+        Part("AWS::IAM::Role, unless RoleArn is given", unless("RoleArn")),
+        Part("SQS queue + queue policy for DeadLetterConfig without Arn", _dlq(True)),
+    ),
+    "CloudWatchEvent": (
+        Part("AWS::Events::Rule + AWS::IAM::Role", always(2)),
+        Part("SQS queue + queue policy for DeadLetterConfig without Arn", _dlq(True)),
+    ),
+    "ScheduleV2": FUNCTION_EVENTS["ScheduleV2"],
+}
+STATE_MACHINE_EVENTS["EventBridgeRule"] = STATE_MACHINE_EVENTS["CloudWatchEvent"]
+
+EVENT_TABLE = {
+    "AWS::Serverless::Function": FUNCTION_EVENTS,
+    "AWS::Serverless::StateMachine": STATE_MACHINE_EVENTS,
+}
+
+# Template-wide resources that stand for a whole implicit API: (resource type, Globals section).
+IMPLICIT_APIS = {
+    "ServerlessRestApi": ("AWS::Serverless::Api", "Api"),
+    "ServerlessHttpApi": ("AWS::Serverless::HttpApi", "HttpApi"),
+}
+
+# Globals sections merged into resources of each type.
+GLOBALS_SECTIONS = {f"AWS::Serverless::{name}": name for name in (
+    "Function", "Api", "HttpApi", "SimpleTable", "StateMachine", "LayerVersion", "CapacityProvider"
+)}
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def _merge(base: Any, override: Any) -> Any:
+    """SAM's Globals merge: maps merge key by key, lists concatenate, otherwise the resource wins."""
+    if isinstance(base, Mapping) and isinstance(override, Mapping):
+        merged = dict(base)
+        for key, value in override.items():
+            merged[key] = _merge(base[key], value) if key in base else value
+        return merged
+    if isinstance(base, list) and isinstance(override, list):
+        return base + override
+    return override
+
+
+def _apply(parts: Iterable[Part], props: Props) -> tuple[int, list[str]]:
+    count, shared = 0, []
+    for part in parts:
+        try:
+            if part.count is not None:
+                count += max(0, int(part.count(props)))
+            if part.shared is not None:
+                shared.extend(part.shared(props))
+        except Exception:  # noqa: BLE001 - untrusted input must never break the linter
+            continue
+    return count, shared
+
+
+def _events(resource_type: str, props: Props) -> tuple[int, list[str]]:
+    table = EVENT_TABLE.get(resource_type, {})
+    count, shared = 0, []
+    for event in _map(props.get("Events")).values():
+        event = _map(event)
+        parts = table.get(event.get("Type"), ()) if isinstance(event.get("Type"), str) else ()
+        n, keys = _apply(parts, _map(event.get("Properties")))
+        count, shared = count + n, shared + keys
+    return count, shared
+
+
+def _connectors(resource: Props) -> int:
+    """Resource-level ``Connectors`` become AWS::Serverless::Connector resources."""
+    parts = RESOURCE_TABLE["AWS::Serverless::Connector"]
+    return sum(_apply(parts, _map(_map(c).get("Properties")))[0]
+               for c in _map(resource.get("Connectors")).values())
+
+
+def _expand(resource_type: Any, props: Props, globals_: Props) -> tuple[int, list[str]]:
+    """Resources one template entry becomes, plus the shared resources it needs."""
+    parts = RESOURCE_TABLE.get(resource_type) if isinstance(resource_type, str) else None
+    if parts is None:
+        return 1, []  # plain CloudFormation (or unknown) resource
+    section = globals_.get(GLOBALS_SECTIONS.get(resource_type, ""))
+    if isinstance(section, Mapping):
+        props = _merge(section, props)
+    count, shared = _apply(parts, props)
+    n, keys = _events(resource_type, props)
+    return max(1, count + n), shared + keys
+
+
+def _shared_size(key: str, globals_: Props, seen: set[str]) -> tuple[int, list[str]]:
+    implicit = IMPLICIT_APIS.get(key)
+    if implicit is None:
+        return 1, []
+    return _expand(implicit[0], {}, globals_)
+
+
+def expand_count(resources: Mapping[str, Any], globals_: Any = None) -> Expansion:
+    """Count ``resources`` (a template's Resources) after the SAM transform. Never raises."""
+    resources = _map(resources)
+    globals_ = _map(globals_)
+    by_resource: dict[str, int] = {}
+    seen: set[str] = set()
+    for logical_id, resource in resources.items():
+        resource = _map(resource)
+        count, pending = _expand(resource.get("Type"), _map(resource.get("Properties")), globals_)
+        count += _connectors(resource)
+        while pending:
+            key = pending.pop()
+            if key in seen:
+                continue
+            seen.add(key)
+            size, more = _shared_size(key, globals_, seen)
+            count += size
+            pending.extend(more)
+        by_resource[str(logical_id)] = count
+    return Expansion(len(resources), sum(by_resource.values()), by_resource)
