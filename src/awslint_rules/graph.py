@@ -198,7 +198,7 @@ def _event_source_mapping(t: Template, r: Resource, graph: Graph) -> None:
     props = r.properties
     source = props.get("EventSourceArn")
     service = "kafka" if "SelfManagedEventSource" in props else _arn_service(t, source)
-    _invoke(graph, _function_target(t, props.get("FunctionName")), kind=INVOKES,
+    _invoke(graph, _function_target(t, props.get("FunctionName")),
             source=_source_id(t, source), service=service or "unknown", owner=r.logical_id,
             path=r.path, settings=r.properties_path, mode=POLL)
     on_failure = _mapping(_mapping(props.get("DestinationConfig")).get("OnFailure"))
@@ -259,10 +259,11 @@ def _sam_event(t: Template, r: Resource, graph: Graph, name: str, event: dict[st
     path: Path = (*r.properties_path, "Events", name)
     settings: Path = (*path, "Properties")
     source = _source_id(t, props.get(source_key)) if source_key else None
-    if event["Type"] == "SNS" and props.get("SqsSubscription") not in (None, False, "false"):
-        service, mode = "sqs", POLL  # SAM puts a queue of its own between the topic and the function
     if event["Type"] == "SNS":
-        graph.add(Edge(SUBSCRIBES, source, r.logical_id, "lambda", r.logical_id, path, settings,
+        protocol = "lambda"
+        if props.get("SqsSubscription") not in (None, False, "false"):
+            service, mode, protocol = "sqs", POLL, "sqs"  # SAM puts its own queue in between
+        graph.add(Edge(SUBSCRIBES, source, r.logical_id, protocol, r.logical_id, path, settings,
                        sam=True))
         redrive = _mapping(props.get("RedrivePolicy")).get("deadLetterTargetArn")
         _dead_letter(t, graph, r, redrive, (*settings, "RedrivePolicy"), "subscription-dlq")
@@ -296,7 +297,7 @@ def _openapi(t: Template, r: Resource, graph: Graph, body: Any, base: Path, serv
             if not isinstance(integration, dict):
                 continue
             where = (*base, "paths", route, method, "x-amazon-apigateway-integration")
-            _invoke(graph, _function_target(t, integration.get("uri")), kind=INVOKES,
+            _invoke(graph, _function_target(t, integration.get("uri")),
                     source=r.logical_id, service=service, owner=r.logical_id, path=where,
                     settings=where, mode=SYNC)
 
@@ -316,7 +317,7 @@ def _api_method(t: Template, r: Resource, graph: Graph) -> None:
     if t.resolver.one(integration.get("Type")) not in ("AWS", "AWS_PROXY"):
         return
     settings = (*r.properties_path, "Integration")
-    _invoke(graph, _function_target(t, integration.get("Uri")), kind=INVOKES,
+    _invoke(graph, _function_target(t, integration.get("Uri")),
             source=_source_id(t, r.properties.get("RestApiId")), service="rest-api",
             owner=r.logical_id, path=(*settings, "Uri"), settings=settings, mode=SYNC)
 
@@ -329,7 +330,7 @@ def _api_v2_integration(t: Template, r: Resource, graph: Graph) -> None:
     elif api is not None:
         protocol = t.resolver.one(api.properties.get("ProtocolType"))
         service = {"HTTP": "http-api", "WEBSOCKET": "websocket-api"}.get(protocol, service)
-    _invoke(graph, _function_target(t, r.properties.get("IntegrationUri")), kind=INVOKES,
+    _invoke(graph, _function_target(t, r.properties.get("IntegrationUri")),
             source=api.logical_id if api else None, service=service, owner=r.logical_id,
             path=(*r.properties_path, "IntegrationUri"), settings=r.properties_path, mode=SYNC)
 
@@ -341,7 +342,7 @@ def _bucket(t: Template, r: Resource, graph: Graph) -> None:
     notifications = _mapping(r.properties.get("NotificationConfiguration"))
     for index, item in _items(notifications.get("LambdaConfigurations")):
         where = (*r.properties_path, "NotificationConfiguration", "LambdaConfigurations", index)
-        _invoke(graph, _function_target(t, _mapping(item).get("Function")), kind=INVOKES,
+        _invoke(graph, _function_target(t, _mapping(item).get("Function")),
                 source=r.logical_id, service="s3", owner=r.logical_id, path=where,
                 settings=where, mode=ASYNC)
 
@@ -353,7 +354,7 @@ def _subscription(t: Template, r: Resource, graph: Graph) -> None:
     graph.add(Edge(SUBSCRIBES, topic, _source_id(t, endpoint), str(protocol), r.logical_id,
                    r.path, r.properties_path))
     if protocol == "lambda":
-        _invoke(graph, _function_target(t, endpoint), kind=INVOKES, source=topic, service="sns",
+        _invoke(graph, _function_target(t, endpoint), source=topic, service="sns",
                 owner=r.logical_id, path=r.path, settings=r.properties_path, mode=ASYNC)
     redrive = _json_mapping(r.properties.get("RedrivePolicy")).get("deadLetterTargetArn")
     _dead_letter(t, graph, r, redrive, (*r.properties_path, "RedrivePolicy"), "subscription-dlq")
@@ -367,7 +368,7 @@ def _topic(t: Template, r: Resource, graph: Graph) -> None:
         graph.add(Edge(SUBSCRIBES, r.logical_id, _source_id(t, endpoint), str(protocol),
                        r.logical_id, where, where))
         if protocol == "lambda":
-            _invoke(graph, _function_target(t, endpoint), kind=INVOKES, source=r.logical_id,
+            _invoke(graph, _function_target(t, endpoint), source=r.logical_id,
                     service="sns", owner=r.logical_id, path=where, settings=where, mode=ASYNC)
 
 
@@ -375,7 +376,7 @@ def _events_rule(t: Template, r: Resource, graph: Graph) -> None:
     for index, target in _items(r.properties.get("Targets")):
         where = (*r.properties_path, "Targets", index)
         target = _mapping(target)
-        _invoke(graph, _function_target(t, target.get("Arn")), kind=INVOKES, source=r.logical_id,
+        _invoke(graph, _function_target(t, target.get("Arn")), source=r.logical_id,
                 service="events", owner=r.logical_id, path=where, settings=where, mode=ASYNC)
         dlq = _mapping(target.get("DeadLetterConfig")).get("Arn")
         _dead_letter(t, graph, r, dlq, (*where, "DeadLetterConfig", "Arn"), "target-dlq")
@@ -384,14 +385,14 @@ def _events_rule(t: Template, r: Resource, graph: Graph) -> None:
 def _schedule(t: Template, r: Resource, graph: Graph) -> None:
     target = _mapping(r.properties.get("Target"))
     where = (*r.properties_path, "Target")
-    _invoke(graph, _function_target(t, target.get("Arn")), kind=INVOKES, source=r.logical_id,
+    _invoke(graph, _function_target(t, target.get("Arn")), source=r.logical_id,
             service="scheduler", owner=r.logical_id, path=where, settings=where, mode=ASYNC)
     dlq = _mapping(target.get("DeadLetterConfig")).get("Arn")
     _dead_letter(t, graph, r, dlq, (*where, "DeadLetterConfig", "Arn"), "target-dlq")
 
 
 def _log_subscription(t: Template, r: Resource, graph: Graph) -> None:
-    _invoke(graph, _function_target(t, r.properties.get("DestinationArn")), kind=INVOKES,
+    _invoke(graph, _function_target(t, r.properties.get("DestinationArn")),
             source=_source_id(t, r.properties.get("LogGroupName")), service="logs",
             owner=r.logical_id, path=r.path, settings=r.properties_path, mode=ASYNC)
 
@@ -401,7 +402,7 @@ def _iot_rule(t: Template, r: Resource, graph: Graph) -> None:
     for index, action in _items(payload.get("Actions")):
         lambda_action = _mapping(_mapping(action).get("Lambda"))
         where = (*r.properties_path, "TopicRulePayload", "Actions", index)
-        _invoke(graph, _function_target(t, lambda_action.get("FunctionArn")), kind=INVOKES,
+        _invoke(graph, _function_target(t, lambda_action.get("FunctionArn")),
                 source=r.logical_id, service="iot", owner=r.logical_id, path=where,
                 settings=where, mode=ASYNC)
 
@@ -411,7 +412,7 @@ def _target_group(t: Template, r: Resource, graph: Graph) -> None:
         return
     for index, item in _items(r.properties.get("Targets")):
         where = (*r.properties_path, "Targets", index)
-        _invoke(graph, _function_target(t, _mapping(item).get("Id")), kind=INVOKES,
+        _invoke(graph, _function_target(t, _mapping(item).get("Id")),
                 source=r.logical_id, service="alb", owner=r.logical_id, path=where,
                 settings=where, mode=SYNC)
 
@@ -419,7 +420,7 @@ def _target_group(t: Template, r: Resource, graph: Graph) -> None:
 def _user_pool(t: Template, r: Resource, graph: Graph) -> None:
     for trigger, raw in _mapping(r.properties.get("LambdaConfig")).items():
         where = (*r.properties_path, "LambdaConfig", trigger)
-        _invoke(graph, _function_target(t, raw), kind=INVOKES, source=r.logical_id,
+        _invoke(graph, _function_target(t, raw), source=r.logical_id,
                 service="cognito", owner=r.logical_id, path=where, settings=where, mode=SYNC)
 
 

@@ -229,6 +229,58 @@ def _private_domain_association(props: Props) -> int:
     return int(private and _given(domain.get("AccessAssociation")))
 
 
+def _websocket_authorizer(props: Props) -> int:
+    """A CUSTOM authorizer (on $connect) plus its invoke permission unless InvokeRole is given."""
+    auth = _map(props.get("Auth"))
+    if auth.get("AuthType") != "CUSTOM" or not _given(auth.get("AuthArn")):
+        return 0
+    has_connect = "$connect" in _map(props.get("Routes"))
+    return has_connect + (not _given(auth.get("InvokeRole")))
+
+
+# --------------------------------------------------------------------------- GraphQLApi rules
+
+
+def _graphql_logging_role(props: Props) -> int:
+    """A CloudWatch role unless Logging is false or names CloudWatchLogsRoleArn."""
+    logging = props.get("Logging")
+    if logging is False:
+        return 0
+    return int(not _given(_get(props, "Logging", "CloudWatchLogsRoleArn")))
+
+
+def _graphql_lambda_auth(props: Props) -> int:
+    """An AWS::Lambda::Permission (via a connector) per AWS_LAMBDA authorizer."""
+    auth = _map(props.get("Auth"))
+    additional = auth.get("Additional")
+    auths = [auth, *(additional if isinstance(additional, list) else [])]
+    return sum(_map(a).get("Type") == "AWS_LAMBDA" for a in auths)
+
+
+def _graphql_datasources(props: Props) -> int:
+    """DataSource each; without ServiceRoleArn also an IAM role and a connector policy."""
+    count = 0
+    for kind in ("DynamoDb", "Lambda"):
+        for source in _map(_get(props, "DataSources", kind)).values():
+            count += 1 if _given(_map(source).get("ServiceRoleArn")) else 3
+    return count
+
+
+def _graphql_functions(props: Props) -> int:
+    """A FunctionConfiguration per function not given by Id."""
+    return sum(not _given(_map(f).get("Id")) for f in _map(props.get("Functions")).values())
+
+
+def _graphql_resolvers(props: Props) -> int:
+    return sum(_size(fields) for fields in _map(props.get("Resolvers")).values())
+
+
+def _graphql_none_datasource(props: Props) -> int:
+    """One NONE DataSource when a function's DataSource is "none"."""
+    sources = [_map(f).get("DataSource") for f in _map(props.get("Functions")).values()]
+    return int(any(isinstance(s, str) and s.lower() == "none" for s in sources))
+
+
 # --------------------------------------------------------------------------- event rules
 
 
@@ -297,6 +349,31 @@ HTTP_API_PARTS = (
     Part("AWS::Route53::RecordSetGroup, one per hosted zone", shared=_record_set_group),
 )
 
+WEBSOCKET_API_PARTS = (
+    Part("AWS::ApiGatewayV2::Api + Stage", always(2)),
+    Part("AWS::ApiGatewayV2::Route + Integration + AWS::Lambda::Permission per route",
+         lambda p: 3 * _size(p.get("Routes"))),
+    Part("AWS::ApiGatewayV2::Authorizer + its AWS::Lambda::Permission", _websocket_authorizer),
+    Part("AWS::ApiGatewayV2::DomainName with Domain", when("Domain")),
+    Part("AWS::ApiGatewayV2::ApiMapping per Domain.BasePath", _base_path_mappings),
+    Part("AWS::Route53::RecordSetGroup with Domain.Route53.SeparateRecordSetGroup", _separate_record_set),
+    Part("AWS::Route53::RecordSetGroup, one per hosted zone", shared=_record_set_group),
+)
+
+GRAPHQL_API_PARTS = (
+    Part("AWS::AppSync::GraphQLApi + GraphQLSchema", always(2)),
+    Part("AWS::Lambda::Permission per AWS_LAMBDA authorizer", _graphql_lambda_auth),
+    Part("AWS::IAM::Role for logging, unless Logging: false or CloudWatchLogsRoleArn",
+         _graphql_logging_role),
+    Part("AWS::AppSync::ApiKey per ApiKeys entry", each("ApiKeys")),
+    Part("AWS::AppSync::ApiCache with Cache", when("Cache")),
+    Part("AWS::AppSync::DataSource (+ IAM role + policy) per DataSources entry", _graphql_datasources),
+    Part("AWS::AppSync::DomainName + DomainNameApiAssociation with DomainName", when("DomainName", n=2)),
+    Part("AWS::AppSync::FunctionConfiguration per Functions entry", _graphql_functions),
+    Part("AWS::AppSync::Resolver per Resolvers.<Type>.<Field>", _graphql_resolvers),
+    Part("AWS::AppSync::DataSource of type NONE, once", _graphql_none_datasource),
+)
+
 STATE_MACHINE_PARTS = (
     Part("AWS::StepFunctions::StateMachine", always()),
     Part("AWS::IAM::Role, unless Role is given", unless("Role")),
@@ -308,6 +385,8 @@ RESOURCE_TABLE: dict[str, tuple[Part, ...]] = {
     "AWS::Serverless::Api": API_PARTS,
     "AWS::Serverless::HttpApi": HTTP_API_PARTS,
     "AWS::Serverless::StateMachine": STATE_MACHINE_PARTS,
+    "AWS::Serverless::WebSocketApi": WEBSOCKET_API_PARTS,
+    "AWS::Serverless::GraphQLApi": GRAPHQL_API_PARTS,
     # AWS::DynamoDB::Table
     "AWS::Serverless::SimpleTable": (Part("AWS::DynamoDB::Table", always()),),
     # AWS::Lambda::LayerVersion (logical id gets a content hash)
@@ -393,7 +472,8 @@ IMPLICIT_APIS = {
 
 # Globals sections merged into resources of each type.
 GLOBALS_SECTIONS = {f"AWS::Serverless::{name}": name for name in (
-    "Function", "Api", "HttpApi", "SimpleTable", "StateMachine", "LayerVersion", "CapacityProvider"
+    "Function", "Api", "HttpApi", "SimpleTable", "StateMachine", "LayerVersion", "CapacityProvider",
+    "WebSocketApi",
 )}
 
 

@@ -12,10 +12,15 @@ from ..template import Template
 from . import at_edge, at_value, seconds
 
 API_NAMES = {"rest-api": "REST API", "http-api": "HTTP API"}
+STREAMING_TIMEOUT_SECONDS = 900  # REST proxy integrations that stream their response
 
 
 def _integration_timeouts(t: Template, rule: Rule, edge: Edge) -> list[Branch]:
     """The integration timeout in seconds: TimeoutInMillis where set, else the API's default."""
+    for key in ("ResponseTransferMode", "responseTransferMode"):
+        mode = t.prop_at((*edge.settings, key))
+        if mode is not None and t.resolver.one(mode.raw) == "STREAM":
+            return [Branch(STREAMING_TIMEOUT_SECONDS)]
     for key in ("TimeoutInMillis", "timeoutInMillis"):
         setting = t.prop_at((*edge.settings, key))
         if setting is not None and setting.raw is not None:
