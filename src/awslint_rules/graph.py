@@ -198,9 +198,10 @@ def _event_source_mapping(t: Template, r: Resource, graph: Graph) -> None:
     props = r.properties
     source = props.get("EventSourceArn")
     service = "kafka" if "SelfManagedEventSource" in props else _arn_service(t, source)
-    _invoke(graph, _function_target(t, props.get("FunctionName")),
-            source=_source_id(t, source), service=service or "unknown", owner=r.logical_id,
-            path=r.path, settings=r.properties_path, mode=POLL)
+    # Kept when the function is outside the template: the mapping's own settings still count.
+    function, qualifier = _function_target(t, props.get("FunctionName")) or (None, None)
+    graph.add(Edge(INVOKES, _source_id(t, source), function, service or "unknown", r.logical_id,
+                   r.path, r.properties_path, POLL, qualifier=qualifier))
     on_failure = _mapping(_mapping(props.get("DestinationConfig")).get("OnFailure"))
     _dead_letter(t, graph, r, on_failure.get("Destination"),
                  (*r.properties_path, "DestinationConfig", "OnFailure", "Destination"),

@@ -179,7 +179,11 @@ def _compose_json(text: str, yaml_error: yaml.MarkedYAMLError) -> yaml.Node:
 
 def _yaml_message(error: yaml.MarkedYAMLError) -> str:
     parts = [p for p in (error.context, error.problem) if p]
-    return "invalid YAML: " + (", ".join(parts) if parts else str(error))
+    message = "invalid YAML: " + (", ".join(parts) if parts else str(error))
+    context, problem = error.context_mark, error.problem_mark
+    if context and problem and context.line != problem.line:
+        message += f" (the construct starts at line {context.line + 1}, column {context.column + 1})"
+    return message
 
 
 def _mark_span(error: yaml.MarkedYAMLError) -> Span:
@@ -193,15 +197,19 @@ def _check_template_shape(data: dict[str, Any], root: yaml.Node, hinted: bool) -
         isinstance(resources, dict)
         and any(isinstance(r, dict) and _is_type_name(r.get("Type")) for r in resources.values())
     )
-    if not is_template:
-        if "Resources" in data and hinted:
-            span = Document("", data, root).locate(("Resources",))
-            raise ParseError("'Resources' must be a mapping of logical ids to resources", span)
+    if not is_template and not (hinted and "Resources" in data and not isinstance(resources, dict)):
         raise NotATemplate("no AWSTemplateFormatVersion and no resource with a Type")
-    if not isinstance(resources, dict) or not resources:
-        located = "Resources" in data
-        span = Document("", data, root).locate(("Resources",), key=True) if located else FILE_START
-        raise ParseError("a template needs a 'Resources' mapping with at least one resource", span)
+    if isinstance(resources, dict) and resources:
+        return
+    document = Document("", data, root)
+    if resources is None or resources == {}:
+        span = document.locate(("Resources",), key=True) if "Resources" in data else FILE_START
+        raise ParseError("'Resources' is empty: CloudFormation requires at least one resource", span)
+    kind = type(resources).__name__.replace("str", "text").replace("dict", "mapping")
+    raise ParseError(
+        f"'Resources' must be a mapping of logical ids to resources, not a {kind}",
+        document.locate(("Resources",)),
+    )
 
 
 def _is_type_name(value: Any) -> bool:

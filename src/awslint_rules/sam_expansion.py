@@ -161,6 +161,30 @@ def _codedeploy_role(props: Props) -> list[str]:
     return ["CodeDeployServiceRole"] if needs else []
 
 
+def _is_default_route(props: Props) -> bool:
+    path, method = props.get("Path"), props.get("Method")
+    if not path and not method:
+        return True  # SAM turns a bare HttpApi event into the $default route
+    return path == "$default" and str(method).lower() in ("any", "x-amazon-apigateway-any-method")
+
+
+def _routes_covered_by_default(props: Props) -> int:
+    """HttpApi events on an API where this function owns $default add no permission (negative)."""
+    default_apis: set[str] = set()
+    other_apis: list[str] = []
+    for event in _map(props.get("Events")).values():
+        event = _map(event)
+        if event.get("Type") != "HttpApi":
+            continue
+        event_props = _map(event.get("Properties"))
+        api = repr(event_props.get("ApiId"))
+        if _is_default_route(event_props):
+            default_apis.add(api)
+        else:
+            other_apis.append(api)
+    return -sum(api in default_apis for api in other_apis)
+
+
 # --------------------------------------------------------------------------- API rules
 
 
@@ -184,7 +208,9 @@ def _usage_plan_mode(props: Props) -> Any:
 
 
 def _usage_plan(props: Props) -> int:
-    return 3 if _usage_plan_mode(props) == "PER_API" else 0
+    """PER_API, or an intrinsic (SAM resolves it from a parameter default: assume PER_API)."""
+    mode = _usage_plan_mode(props)
+    return 3 if mode == "PER_API" or isinstance(mode, Mapping) else 0
 
 
 def _shared_usage_plan(props: Props) -> list[str]:
@@ -195,6 +221,20 @@ def _shared_usage_plan(props: Props) -> list[str]:
 
 def _domain(props: Props) -> Props:
     return _map(props.get("Domain"))
+
+
+def _domain_name(v2: bool) -> Shared:
+    """DomainName resources are named after the domain, so APIs sharing a domain share one."""
+
+    def keys(props: Props) -> list[str]:
+        domain = _domain(props)
+        name = domain.get("DomainName")
+        if name is None:
+            return []
+        kind = "V2" if v2 or domain.get("EndpointConfiguration") == "PRIVATE" else ""
+        return [f"ApiGatewayDomainName{kind}:{name!r}"]
+
+    return keys
 
 
 def _base_path_mappings(props: Props) -> int:
@@ -321,6 +361,8 @@ FUNCTION_PARTS = (
     Part("AWS::Lambda::EventInvokeConfig with EventInvokeConfig", when("EventInvokeConfig")),
     Part("AWS::SQS::Queue / AWS::SNS::Topic for destinations without Destination", _destination_resources),
     Part("AWS::CodeDeploy::DeploymentGroup with an enabled DeploymentPreference", _deployment_group),
+    Part("minus HttpApi permissions made redundant by the function's $default route",
+         _routes_covered_by_default),
     Part("AWS::CodeDeploy::Application, one per template", shared=_codedeploy_app),
     Part("AWS::IAM::Role for CodeDeploy, one per template, unless every preference has Role",
          shared=_codedeploy_role),
@@ -332,7 +374,7 @@ API_PARTS = (
     Part("UsagePlan + ApiKey + UsagePlanKey with CreateUsagePlan PER_API", _usage_plan),
     Part("ServerlessUsagePlan/ApiKey/UsagePlanKey, with CreateUsagePlan SHARED",
          shared=_shared_usage_plan),
-    Part("AWS::ApiGateway::DomainName(V2) with Domain", when("Domain")),
+    Part("AWS::ApiGateway::DomainName(V2), one per Domain.DomainName", shared=_domain_name(False)),
     Part("AWS::ApiGateway::BasePathMapping(V2) per Domain.BasePath", _base_path_mappings),
     Part("AWS::ApiGateway::DomainNameAccessAssociation for a private Domain", _private_domain_association),
     Part("AWS::Route53::RecordSetGroup with Domain.Route53.SeparateRecordSetGroup", _separate_record_set),
@@ -343,7 +385,7 @@ HTTP_API_PARTS = (
     Part("AWS::ApiGatewayV2::Api + Stage", always(2)),
     Part("AWS::Lambda::Permission per authorizer with EnableFunctionDefaultPermissions",
          lambda p: _lambda_authorizers(p, True)),
-    Part("AWS::ApiGatewayV2::DomainName with Domain", when("Domain")),
+    Part("AWS::ApiGatewayV2::DomainName, one per Domain.DomainName", shared=_domain_name(True)),
     Part("AWS::ApiGatewayV2::ApiMapping per Domain.BasePath", _base_path_mappings),
     Part("AWS::Route53::RecordSetGroup with Domain.Route53.SeparateRecordSetGroup", _separate_record_set),
     Part("AWS::Route53::RecordSetGroup, one per hosted zone", shared=_record_set_group),
@@ -354,7 +396,7 @@ WEBSOCKET_API_PARTS = (
     Part("AWS::ApiGatewayV2::Route + Integration + AWS::Lambda::Permission per route",
          lambda p: 3 * _size(p.get("Routes"))),
     Part("AWS::ApiGatewayV2::Authorizer + its AWS::Lambda::Permission", _websocket_authorizer),
-    Part("AWS::ApiGatewayV2::DomainName with Domain", when("Domain")),
+    Part("AWS::ApiGatewayV2::DomainName, one per Domain.DomainName", shared=_domain_name(True)),
     Part("AWS::ApiGatewayV2::ApiMapping per Domain.BasePath", _base_path_mappings),
     Part("AWS::Route53::RecordSetGroup with Domain.Route53.SeparateRecordSetGroup", _separate_record_set),
     Part("AWS::Route53::RecordSetGroup, one per hosted zone", shared=_record_set_group),
@@ -431,7 +473,7 @@ FUNCTION_EVENTS: dict[str, tuple[Part, ...]] = {
     "CloudWatchLogs": (Part("AWS::Lambda::Permission + AWS::Logs::SubscriptionFilter", always(2)),),
     "IoTRule": (Part("AWS::Lambda::Permission + AWS::IoT::TopicRule", always(2)),),
     "AlexaSkill": (Part("AWS::Lambda::Permission", always()),),
-    "Cognito": (Part("AWS::Lambda::Permission (the user pool gets the trigger)", always()),),
+    "Cognito": (Part("AWS::Lambda::Permission, one per function", shared=lambda _p: [".Cognito"]),),
     # Pull sources: one AWS::Lambda::EventSourceMapping each.
     **{
         kind: (Part("AWS::Lambda::EventSourceMapping", always()),)
@@ -497,7 +539,7 @@ def _apply(parts: Iterable[Part], props: Props) -> tuple[int, list[str]]:
     for part in parts:
         try:
             if part.count is not None:
-                count += max(0, int(part.count(props)))
+                count += int(part.count(props))
             if part.shared is not None:
                 shared.extend(part.shared(props))
         except Exception:  # noqa: BLE001 - untrusted input must never break the linter
@@ -555,6 +597,7 @@ def expand_count(resources: Mapping[str, Any], globals_: Any = None) -> Expansio
         count += _connectors(resource)
         while pending:
             key = pending.pop()
+            key = f"{logical_id}{key}" if key.startswith(".") else key  # scoped to this resource
             if key in seen:
                 continue
             seen.add(key)
@@ -562,4 +605,6 @@ def expand_count(resources: Mapping[str, Any], globals_: Any = None) -> Expansio
             count += size
             pending.extend(more)
         by_resource[str(logical_id)] = count
+    for key in seen.intersection(IMPLICIT_APIS).intersection(by_resource):
+        by_resource[key] = 0  # SAM replaces a declared resource of that name with the implicit API
     return Expansion(len(resources), sum(by_resource.values()), by_resource)

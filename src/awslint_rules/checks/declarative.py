@@ -1,4 +1,7 @@
-"""Declarative rules from the catalog: `match:` a resource type and, optionally, a JSONPath."""
+"""Declarative rules from the catalog: `match:` a resource type, optionally a JSONPath test.
+
+The contract is documented in rules/README.md ("Declarative rules").
+"""
 
 from __future__ import annotations
 
@@ -8,14 +11,14 @@ from typing import Any
 
 from ..catalog import Rule
 from ..findings import Hit, Place
-from ..intrinsics import UNKNOWN
+from ..intrinsics import NO_VALUE, UNKNOWN, Conditions
 from ..load import Path
-from ..template import Resource, Template
+from ..template import GLOBALS_SECTION, Resource, Template
 
 
 @cache
 def _compiled(expression: str) -> Any:
-    from jsonpath_ng.ext import parse
+    from jsonpath_ng.ext import parse  # imported only when a rule uses `where`
 
     return parse(expression)
 
@@ -24,32 +27,64 @@ def declarative_check(t: Template, rule: Rule) -> Iterator[Hit]:
     match = rule.match or {}
     types = match.get("resource_type")
     for resource in t.of_type(*([types] if isinstance(types, str) else types or ())):
-        for path, value in _matches(t, resource, match):
+        for value, matched_at, when in _matches(t, resource, match):
             yield rule.hit(
-                _message(match.get("message", rule.summary), resource, value),
-                Place(path, key=path == resource.path),
+                _message(match.get("message") or rule.summary, resource, value),
+                _place(t, resource, match.get("at"), matched_at),
                 resource.logical_id,
+                when=when,
             )
 
 
-def _matches(t: Template, resource: Resource, match: dict[str, Any]) -> Iterator[tuple[Path, Any]]:
+def _matches(
+    t: Template, resource: Resource, match: dict[str, Any]
+) -> Iterator[tuple[Any, Path | None, Conditions]]:
     where = match.get("where")
     if where is None:
-        at = match.get("at")
-        yield ((*resource.path, at) if at else resource.path), resource.type
+        yield "", None, ()
         return
-    found = _compiled(where).find(resource.properties)
-    if match.get("absent"):
+    found = _compiled(where).find(_merged_properties(t, resource))
+    mode = match.get("when", "present")
+    if mode == "absent":
         if not found:
-            yield resource.path, None
+            yield "", None, ()
         return
     for datum in found:
         path = (*resource.properties_path, *_datum_path(datum))
-        value = t.resolver.one(datum.value)
-        if value is UNKNOWN:
-            continue
-        if "equals" not in match or _equal(value, match["equals"]):
-            yield path, value
+        for branch in t.branches(datum.value):
+            if branch.value is UNKNOWN or branch.value is NO_VALUE:
+                continue
+            if mode == "present" or _equal(branch.value, match.get("equals")):
+                yield branch.value, path, branch.conditions
+
+
+def _merged_properties(t: Template, resource: Resource) -> dict[str, Any]:
+    section = GLOBALS_SECTION.get(resource.type)
+    inherited = t.globals.get(section) if section else None
+    return _merge(inherited, resource.properties) if isinstance(inherited, dict) else (
+        resource.properties
+    )
+
+
+def _merge(base: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in own.items():
+        old = merged.get(key)
+        merged[key] = _merge(old, value) if isinstance(old, dict) and isinstance(value, dict) else (
+            value
+        )
+    return merged
+
+
+def _place(t: Template, resource: Resource, at: str | None, matched_at: Path | None) -> Place:
+    if at:
+        steps = tuple(int(s) if s.isdigit() else s for s in str(at).split("."))
+        path = (*resource.path, *steps)
+        if t.prop_at(path) is not None:
+            return Place(path)
+    if matched_at is not None and t.prop_at(matched_at) is not None:
+        return Place(matched_at)
+    return Place(resource.path, key=True)
 
 
 def _datum_path(datum: Any) -> Path:
@@ -70,4 +105,8 @@ def _equal(value: Any, expected: Any) -> bool:
 
 
 def _message(template: str, resource: Resource, value: Any) -> str:
-    return template.replace("{resource}", resource.logical_id).replace("{value}", str(value))
+    return (
+        template.replace("{resource}", resource.logical_id)
+        .replace("{type}", resource.type)
+        .replace("{value}", str(value))
+    )

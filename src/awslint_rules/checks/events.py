@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from ..catalog import Rule
 from ..findings import Hit, Place
-from ..template import SAM_FUNCTION, Template
+from ..intrinsics import NO_VALUE, UNKNOWN, Branch, Conditions
+from ..load import Path
+from ..template import SAM_FUNCTION, Resource, Template
 
 SAM_EVENTBRIDGE_EVENTS = frozenset({"Schedule", "ScheduleV2", "EventBridgeRule", "CloudWatchEvent"})
+SAM_STATE_MACHINE = "AWS::Serverless::StateMachine"
+SAM_OWNERS = {SAM_FUNCTION: "function", SAM_STATE_MACHINE: "state machine"}
+
+RULE_DROPS = (
+    "events EventBridge cannot deliver are dropped after its retries (at once on a missing "
+    "permission or a deleted target)"
+)
+SCHEDULE_DROPS = (
+    "invocations EventBridge Scheduler cannot deliver are dropped once its retry policy runs out"
+)
 
 
 def rule_target_without_dlq(t: Template, rule: Rule) -> Iterator[Hit]:
@@ -17,64 +30,126 @@ def rule_target_without_dlq(t: Template, rule: Rule) -> Iterator[Hit]:
     yield from _sam_events(t, rule)
 
 
+def absent_along(t: Template, path: Path, keys: tuple[str, ...]) -> list[Conditions]:
+    """The conditions under which `keys` below the mapping at `path` is absent.
+
+    Each step is resolved through intrinsics, so `DeadLetterConfig: !If [C, {Arn: ...},
+    !Ref AWS::NoValue]` is absent only when C is false. An unknown value counts as present.
+    """
+    return [b.conditions for b in dig(t, path, keys) if b.value is NO_VALUE or b.value is None]
+
+
+def dig(t: Template, path: Path, keys: tuple[str, ...]) -> list[Branch]:
+    """Every value `keys` below `path` can take, each with the conditions that lead to it."""
+    start = t.prop_at(path)
+    branches = t.branches(start) if start is not None else [Branch(NO_VALUE)]
+    for key in keys:
+        following: list[Branch] = []
+        for branch in branches:
+            if branch.value is UNKNOWN:
+                following.append(branch)
+            elif isinstance(branch.value, dict) and key in branch.value:
+                for inner in t.branches(branch.value[key]):
+                    merged = _merge(branch.conditions, inner.conditions)
+                    if merged is not None:
+                        following.append(Branch(inner.value, merged))
+            else:
+                following.append(Branch(NO_VALUE, branch.conditions))
+        branches = following
+    return branches
+
+
+def _merge(outer: Conditions, inner: Conditions) -> Conditions | None:
+    merged = dict(outer)
+    for name, truth in inner:
+        if merged.setdefault(name, truth) != truth:
+            return None
+    return tuple(sorted(merged.items()))
+
+
 def _rule_targets(t: Template, rule: Rule) -> Iterator[Hit]:
     for resource in t.of_type("AWS::Events::Rule"):
         targets = resource.properties.get("Targets")
         for index, target in enumerate(targets if isinstance(targets, list) else ()):
             path = (*resource.properties_path, "Targets", index)
-            dlq = t.prop_at((*path, "DeadLetterConfig"))
-            target_id = target.get("Id") if isinstance(target, dict) else index
-            for absent in t.absent_when(dlq):
+            target_id = target.get("Id") if isinstance(target, dict) else None
+            name = f"Target '{target_id}'" if isinstance(target_id, str) else f"Target {index + 1}"
+            for when in absent_along(t, path, ("DeadLetterConfig", "Arn")):
                 yield rule.hit(
-                    f"Target '{target_id}' of rule '{resource.logical_id}' has no "
-                    "DeadLetterConfig: events EventBridge cannot deliver after its retries are "
-                    "dropped",
+                    f"{name} of rule '{resource.logical_id}' has no DeadLetterConfig: "
+                    f"{RULE_DROPS}",
                     Place(path),
                     resource.logical_id,
-                    when=absent.conditions,
+                    when=when,
                 )
 
 
 def _schedules(t: Template, rule: Rule) -> Iterator[Hit]:
     for resource in t.of_type("AWS::Scheduler::Schedule"):
         path = (*resource.properties_path, "Target")
-        dlq = t.prop_at((*path, "DeadLetterConfig", "Arn"))
-        for absent in t.absent_when(dlq):
+        for when in absent_along(t, path, ("DeadLetterConfig", "Arn")):
             yield rule.hit(
-                f"Schedule '{resource.logical_id}' target has no DeadLetterConfig: invocations "
-                "that still fail after the retry policy are dropped",
+                f"The target of schedule '{resource.logical_id}' has no DeadLetterConfig: "
+                f"{SCHEDULE_DROPS}",
                 Place(path, key=True),
                 resource.logical_id,
-                when=absent.conditions,
+                when=when,
             )
-        queue = t.resource_at(dlq.raw) if dlq is not None else None
-        if queue is not None and queue.type == "AWS::SQS::Queue" and _is_fifo(t, queue):
+        yield from _fifo_dead_letter(t, rule, f"Schedule '{resource.logical_id}'", path, resource)
+
+
+def _fifo_dead_letter(
+    t: Template, rule: Rule, who: str, path: Path, owner: Resource
+) -> Iterator[Hit]:
+    """EventBridge Scheduler does not support a FIFO queue as a schedule's dead-letter queue."""
+    arn_path = (*path, "DeadLetterConfig", "Arn")
+    place = arn_path if t.prop_at(arn_path) is not None else (*path, "DeadLetterConfig")
+    seen: set[tuple[str, Conditions]] = set()
+    for branch in dig(t, path, ("DeadLetterConfig", "Arn")):
+        for queue, when in _fifo_queues(t, branch):
+            if (queue, when) in seen:
+                continue
+            seen.add((queue, when))
             yield rule.hit(
-                f"Schedule '{resource.logical_id}' uses FIFO queue '{queue.logical_id}' as its "
-                "dead-letter queue: EventBridge Scheduler only supports standard queues",
-                Place(dlq.path),
-                resource.logical_id,
+                f"{who} uses FIFO queue {queue} as its dead-letter queue: EventBridge Scheduler "
+                "only supports standard queues as dead-letter queues",
+                Place(place),
+                owner.logical_id,
+                when=when,
             )
 
 
-def _is_fifo(t: Template, queue) -> bool:
-    return str(t.resolver.one(queue.properties.get("FifoQueue"))).lower() == "true"
+def _fifo_queues(t: Template, branch: Branch) -> Iterator[tuple[str, Conditions]]:
+    value: Any = branch.value
+    if isinstance(value, str) and value.startswith("arn:") and value.endswith(".fifo"):
+        yield f"'{value.rsplit(':', 1)[-1]}'", branch.conditions
+        return
+    ref = getattr(value, "logical_id", None)
+    queue = t.resources.get(ref) if isinstance(ref, str) else None
+    if queue is None or queue.type != "AWS::SQS::Queue":
+        return
+    for fifo in t.branches(queue.properties.get("FifoQueue")):
+        merged = _merge(branch.conditions, fifo.conditions)
+        if merged is not None and str(fifo.value).lower() == "true":
+            yield f"'{queue.logical_id}'", merged
 
 
 def _sam_events(t: Template, rule: Rule) -> Iterator[Hit]:
-    for function in t.of_type(SAM_FUNCTION):
-        events = function.properties.get("Events")
+    for owner in t.of_type(SAM_FUNCTION, SAM_STATE_MACHINE):
+        kind = SAM_OWNERS[owner.type]
+        events = owner.properties.get("Events")
         for name, event in (events.items() if isinstance(events, dict) else ()):
             if not isinstance(event, dict) or event.get("Type") not in SAM_EVENTBRIDGE_EVENTS:
                 continue
-            path = (*function.properties_path, "Events", name)
-            dlq = t.prop_at((*path, "Properties", "DeadLetterConfig"))
-            for absent in t.absent_when(dlq):
+            path = (*owner.properties_path, "Events", name)
+            who = f"{event['Type']} event '{name}' of {kind} '{owner.logical_id}'"
+            drops = SCHEDULE_DROPS if event["Type"] == "ScheduleV2" else RULE_DROPS
+            for when in absent_along(t, path, ("Properties", "DeadLetterConfig")):
                 yield rule.hit(
-                    f"{event['Type']} event '{name}' of function '{function.logical_id}' has no "
-                    "DeadLetterConfig: events that cannot be delivered after the retries are "
-                    "dropped",
+                    f"{who} has no DeadLetterConfig: {drops}",
                     Place(path, key=True),
-                    function.logical_id,
-                    when=absent.conditions,
+                    owner.logical_id,
+                    when=when,
                 )
+            if event["Type"] == "ScheduleV2":
+                yield from _fifo_dead_letter(t, rule, who, (*path, "Properties"), owner)

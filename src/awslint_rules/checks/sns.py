@@ -27,12 +27,15 @@ def subscription_without_dlq(t: Template, rule: Rule) -> Iterator[Hit]:
             )
             continue
         redrive = t.prop_at((*edge.settings, "RedrivePolicy"))
+        if edge.sam:
+            what = f"SNS event '{edge.path[-1]}' of function '{owner.logical_id}'"
+        else:
+            what = f"Subscription '{owner.logical_id}'"
         for absent in t.absent_when(redrive):
-            what = "SNS event" if edge.sam else "Subscription"
-            name = edge.path[-1] if edge.sam else owner.logical_id
             yield rule.hit(
-                f"{what} '{name}' ({edge.service}) has no RedrivePolicy: messages SNS cannot "
-                "deliver after its retries are discarded",
+                f"{what} ({edge.service}) has no RedrivePolicy: messages SNS cannot deliver are "
+                "discarded (at once on client errors, after the delivery retries on server "
+                "errors)",
                 Place(edge.path, key=True),
                 owner.logical_id,
                 when=absent.conditions,

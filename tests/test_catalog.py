@@ -1,0 +1,48 @@
+"""The catalog is complete and its documentation is true: each example fires, its fix does not."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+import pytest
+
+from awslint_rules.catalog import load_catalog, rule_markdown, rule_text
+from awslint_rules.engine import lint_bytes
+
+CATALOG = load_catalog()
+REQUIRED = ("id", "name", "level", "tags", "summary", "notes", "why", "aws_docs", "example",
+            "use_instead")
+# Rules whose examples cannot be complete templates: an internal error, and 500-resource stacks
+# (their fixtures are generated instead).
+AWS_DOMAINS = ("aws.amazon.com", "docs.aws.amazon.com", "repost.aws")
+ABRIDGED_EXAMPLES = {"EA0001", "EA0010", "WA0011"}
+
+
+@pytest.mark.parametrize("rule_id", sorted(CATALOG))
+def test_rule_documentation_is_complete(rule_id):
+    rule = CATALOG[rule_id]
+    assert [key for key in REQUIRED if key not in rule.doc] == []
+    assert rule.summary.strip()
+    if rule_id != "EA0001":
+        assert rule.doc["aws_docs"], "every rule cites the AWS documentation it relies on"
+        for source in rule.doc["aws_docs"]:
+            url = urlparse(source["url"])
+            assert url.scheme == "https" and url.netloc.endswith(AWS_DOMAINS), url
+            assert source["says"].strip()
+    assert rule.id in rule_text(rule) and rule.name in rule_markdown(rule)
+
+
+@pytest.mark.parametrize("rule_id", sorted(set(CATALOG) - ABRIDGED_EXAMPLES))
+def test_documented_example_fires_and_fix_does_not(settings, rule_id):
+    rule = CATALOG[rule_id]
+    example = lint_bytes("example.yaml", rule.doc["example"].encode(), settings)
+    fixed = lint_bytes("use_instead.yaml", rule.doc["use_instead"].encode(), settings)
+    assert [f.rule for f in example.findings].count(rule_id) >= 1
+    assert [f.rule for f in fixed.findings if f.rule == rule_id] == []
+    assert not [f for f in example.findings + fixed.findings if f.rule == "EA0001"]
+
+
+def test_rule_ids_follow_the_cfn_lint_convention():
+    for rule_id, rule in CATALOG.items():
+        assert len(rule_id) == 6 and rule_id[1] == "A" and rule_id[2:].isdigit()
+        assert {"E": "error", "W": "warning", "I": "info"}[rule_id[0]] == rule.level
