@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable
 
 UNIT_SIZE = 8
-RUNTIMES = ("python3.12", "nodejs20.x", "python3.11", "java21")
+RUNTIMES = ("python3.12", "nodejs22.x", "python3.13", "java21")
 SCHEDULES = ("rate(5 minutes)", "rate(1 hour)", "cron(0 3 * * ? *)", "rate(1 day)")
 METHODS = ("get", "post", "put", "delete")
 

@@ -8,6 +8,7 @@ against an edge covers both (an `SQS` event and an `AWS::Lambda::EventSourceMapp
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -161,6 +162,10 @@ def _arn_service(t: Template, raw: Any) -> str | None:
     if source is not None:
         return SOURCE_SERVICES.get(source.type)
     value = t.resolver.one(raw)
+    sub = raw.get("Fn::Sub") if isinstance(raw, dict) and len(raw) == 1 else None
+    sub = sub[0] if isinstance(sub, list) and sub else sub
+    if not isinstance(value, str) and isinstance(sub, str):  # ${AWS::Region} etc. are unknown
+        value = re.sub(r"\$\{[^}]*\}", "-", sub)  # but the service part of the ARN is literal
     if isinstance(value, str) and value.startswith("arn:"):
         parts = value.split(":")
         return ARN_SERVICES.get(parts[2]) if len(parts) > 2 else None
@@ -175,6 +180,46 @@ def _json_mapping(value: Any) -> dict[str, Any]:
         except ValueError:
             return {}
     return _mapping(value)
+
+
+def _alternatives(raw: Any) -> list[Any]:
+    """Both sides of an `Fn::If` (recursively), or the value itself."""
+    argument = raw.get("Fn::If") if isinstance(raw, dict) and len(raw) == 1 else None
+    if isinstance(argument, list) and len(argument) == 3:
+        return [value for side in argument[1:] for value in _alternatives(side)]
+    return [raw]
+
+
+def _redrive_targets(raw: Any) -> list[Any]:
+    """The deadLetterTargetArn of a RedrivePolicy given as a mapping, a JSON string, a `Fn::Sub`
+    JSON string or an `Fn::If` of those (one entry per branch that sets it)."""
+    targets = []
+    for policy in _alternatives(raw):
+        sub = policy.get("Fn::Sub") if isinstance(policy, dict) and len(policy) == 1 else None
+        if sub is not None:
+            target = _sub_json_field(sub, "deadLetterTargetArn")
+        else:
+            target = _json_mapping(policy).get("deadLetterTargetArn")
+        targets.extend(value for value in _alternatives(target) if value is not None)
+    return targets
+
+
+def _sub_json_field(sub: Any, key: str) -> Any:
+    """`key` of a JSON document built with `Fn::Sub`, as an `Fn::Sub` of its own."""
+    text, variables = (sub[0], sub[1]) if isinstance(sub, list) and len(sub) == 2 else (sub, None)
+    if not isinstance(text, str):
+        return None
+    tokens: list[str] = []
+
+    def hide(match: Any) -> str:
+        tokens.append(match.group(0))
+        return f"@@{len(tokens) - 1}@@"
+
+    value = _json_mapping(re.sub(r"\$\{[^}]*\}", hide, text)).get(key)
+    if not isinstance(value, str):
+        return None
+    value = re.sub(r"@@(\d+)@@", lambda m: tokens[int(m.group(1))], value)
+    return {"Fn::Sub": [value, variables] if variables is not None else value}
 
 
 def _dead_letter(
@@ -212,9 +257,10 @@ def _lambda_function(t: Template, r: Resource, graph: Graph) -> None:
     if r.type == SAM_FUNCTION:
         _sam_function(t, r, graph)
         return
-    target = _mapping(r.properties.get("DeadLetterConfig")).get("TargetArn")
-    _dead_letter(t, graph, r, target, (*r.properties_path, "DeadLetterConfig", "TargetArn"),
-                 "function-dlq")
+    for branch in t.branches(r.properties.get("DeadLetterConfig")):  # may be an Fn::If
+        target = _mapping(branch.value).get("TargetArn")
+        _dead_letter(t, graph, r, target, (*r.properties_path, "DeadLetterConfig", "TargetArn"),
+                     "function-dlq")
 
 
 def _event_invoke_config(t: Template, r: Resource, graph: Graph) -> None:
@@ -241,8 +287,9 @@ def _permission(t: Template, r: Resource, graph: Graph) -> None:
 
 def _sam_function(t: Template, r: Resource, graph: Graph) -> None:
     dlq = t.prop(r, "DeadLetterQueue")
-    if dlq is not None and isinstance(dlq.raw, dict):
-        _dead_letter(t, graph, r, dlq.raw.get("TargetArn", dlq.raw), dlq.path, "function-dlq")
+    for branch in t.branches(dlq) if dlq is not None else ():  # may be an Fn::If
+        if isinstance(branch.value, dict):
+            _dead_letter(t, graph, r, branch.value.get("TargetArn"), dlq.path, "function-dlq")
     on_failure = t.prop(r, "EventInvokeConfig", "DestinationConfig", "OnFailure")
     if on_failure is not None and isinstance(on_failure.raw, dict):
         target = on_failure.raw.get("Destination")
@@ -264,10 +311,13 @@ def _sam_event(t: Template, r: Resource, graph: Graph, name: str, event: dict[st
         protocol = "lambda"
         if props.get("SqsSubscription") not in (None, False, "false"):
             service, mode, protocol = "sqs", POLL, "sqs"  # SAM puts its own queue in between
+            sqs = _mapping(props.get("SqsSubscription"))
+            if "QueueArn" in sqs:  # ... or this template's queue: the function polls that queue
+                source = _source_id(t, sqs["QueueArn"])
         graph.add(Edge(SUBSCRIBES, source, r.logical_id, protocol, r.logical_id, path, settings,
                        sam=True))
-        redrive = _mapping(props.get("RedrivePolicy")).get("deadLetterTargetArn")
-        _dead_letter(t, graph, r, redrive, (*settings, "RedrivePolicy"), "subscription-dlq")
+        for redrive in _redrive_targets(props.get("RedrivePolicy")):
+            _dead_letter(t, graph, r, redrive, (*settings, "RedrivePolicy"), "subscription-dlq")
     dead_letter = _mapping(props.get("DeadLetterConfig")).get("Arn")
     _dead_letter(t, graph, r, dead_letter, (*settings, "DeadLetterConfig"), "target-dlq")
     on_failure = _mapping(_mapping(props.get("DestinationConfig")).get("OnFailure"))
@@ -357,8 +407,9 @@ def _subscription(t: Template, r: Resource, graph: Graph) -> None:
     if protocol == "lambda":
         _invoke(graph, _function_target(t, endpoint), source=topic, service="sns",
                 owner=r.logical_id, path=r.path, settings=r.properties_path, mode=ASYNC)
-    redrive = _json_mapping(r.properties.get("RedrivePolicy")).get("deadLetterTargetArn")
-    _dead_letter(t, graph, r, redrive, (*r.properties_path, "RedrivePolicy"), "subscription-dlq")
+    for redrive in _redrive_targets(r.properties.get("RedrivePolicy")):
+        _dead_letter(t, graph, r, redrive, (*r.properties_path, "RedrivePolicy"),
+                     "subscription-dlq")
 
 
 def _topic(t: Template, r: Resource, graph: Graph) -> None:
@@ -429,8 +480,8 @@ def _user_pool(t: Template, r: Resource, graph: Graph) -> None:
 
 
 def _queue(t: Template, r: Resource, graph: Graph) -> None:
-    redrive = _json_mapping(r.properties.get("RedrivePolicy")).get("deadLetterTargetArn")
-    _dead_letter(t, graph, r, redrive, (*r.properties_path, "RedrivePolicy"), "queue-dlq")
+    for redrive in _redrive_targets(r.properties.get("RedrivePolicy")):
+        _dead_letter(t, graph, r, redrive, (*r.properties_path, "RedrivePolicy"), "queue-dlq")
 
 
 def _resource_policy(key: str) -> Builder:

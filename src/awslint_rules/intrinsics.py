@@ -85,7 +85,7 @@ _FUNCTION_ARN = re.compile(
     r"^(?:arn:[^:]*:lambda:[^:]*:[^:]*:function:)?\x00(\d+)\x00(?::([^:/\x00\x01]+))?$"
 )
 _RESOURCE_ARN = re.compile(r"^arn:[^:]*:[^:]*:[^:]*:[^:]*:(?:[A-Za-z-]+[:/])?\x00(\d+)\x00$")
-_INVOCATIONS = re.compile(r"functions/(.+)/invocations")
+_INVOCATIONS = re.compile(r"functions/(.+)/(?:response-streaming-)?invocations")
 
 
 class Resolver:

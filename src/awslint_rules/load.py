@@ -270,6 +270,12 @@ class _Builder:
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
                 raise ParseError("a mapping key must be a scalar", Span.of(key_node))
+            if key_node.tag.startswith("!") and not key_node.tag.startswith("!!"):
+                raise ParseError(
+                    f"a mapping key cannot carry a tag: '{key_node.tag} {key_node.value}' "
+                    "(an intrinsic function needs its own mapping or a list item)",
+                    Span.of(key_node),
+                )
             name = key_node.value
             if name in first_seen:
                 first = first_seen[name].start_mark.line + 1

@@ -169,7 +169,12 @@ def _is_default_route(props: Props) -> bool:
 
 
 def _routes_covered_by_default(props: Props) -> int:
-    """HttpApi events on an API where this function owns $default add no permission (negative)."""
+    """HttpApi events on an API where this function owns $default add no permission (negative).
+
+    SAM only spots this when the integration targets the function itself, not its alias.
+    """
+    if _given(props.get("AutoPublishAlias")):
+        return 0
     default_apis: set[str] = set()
     other_apis: list[str] = []
     for event in _map(props.get("Events")).values():

@@ -16,11 +16,11 @@ STREAMING_TIMEOUT_SECONDS = 900  # REST proxy integrations that stream their res
 
 
 def _integration_timeouts(t: Template, rule: Rule, edge: Edge) -> list[Branch]:
-    """The integration timeout in seconds: TimeoutInMillis where set, else the API's default."""
-    for key in ("ResponseTransferMode", "responseTransferMode"):
-        mode = t.prop_at((*edge.settings, key))
-        if mode is not None and t.resolver.one(mode.raw) == "STREAM":
-            return [Branch(STREAMING_TIMEOUT_SECONDS)]
+    """The integration timeout in seconds: TimeoutInMillis where set, else the API's default.
+
+    A streaming REST integration may be configured up to 15 minutes; when it sets no
+    TimeoutInMillis the rule assumes the most it can be rather than guess.
+    """
     for key in ("TimeoutInMillis", "timeoutInMillis"):
         setting = t.prop_at((*edge.settings, key))
         if setting is not None and setting.raw is not None:
@@ -29,6 +29,11 @@ def _integration_timeouts(t: Template, rule: Rule, edge: Edge) -> list[Branch]:
                 for b in t.branches(setting)
                 for number in [as_number(b.value)]
             ]
+    if edge.service == "rest-api":
+        for key in ("ResponseTransferMode", "responseTransferMode"):
+            mode = t.prop_at((*edge.settings, key))
+            if mode is not None and t.resolver.one(mode.raw) == "STREAM":
+                return [Branch(STREAMING_TIMEOUT_SECONDS)]
     option = "api_timeout_seconds" if edge.service == "rest-api" else "http_api_timeout_seconds"
     return [Branch(rule.option(option))]
 
@@ -63,10 +68,11 @@ def _over_limit(t, rule, function_id, timeout, fn_branch: Branch, api_edges) -> 
         return
     limit = min(limit for _, limit in offending)
     kinds = " and ".join(sorted({API_NAMES[e.service] for e, _ in offending}))
+    inherited = " (from Globals)" if timeout.path[:1] == ("Globals",) else ""
     yield rule.hit(
-        f"Function '{function_id}' Timeout {seconds(fn_timeout, timeout)} is longer than the "
-        f"{limit:g} s integration timeout of the {kinds} in front of it: clients get a 504 "
-        "while the function keeps running (and billing)",
+        f"Function '{function_id}' Timeout {seconds(fn_timeout, timeout)}{inherited} is longer "
+        f"than the {limit:g} s integration timeout of the {kinds} in front of it: clients get "
+        "a 504 while the function keeps running (and billing)",
         at_value(timeout),
         function_id,
         [at_edge(e, f"{API_NAMES[e.service]} integration ({lim:g} s)") for e, lim in offending],

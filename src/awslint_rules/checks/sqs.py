@@ -3,15 +3,48 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from ..catalog import Rule
 from ..findings import Hit, Place
 from ..graph import INVOKES, POLL, Edge
-from ..intrinsics import as_number, combine
-from ..template import Resource, Template
-from . import at_edge, at_value, seconds
+from ..intrinsics import NO_VALUE, Branch, Conditions, as_number, combine
+from ..template import AWS_DEFAULTS, Resource, Template, Value
+from . import at_edge
 
 QUEUE = "AWS::SQS::Queue"
+
+
+@dataclass(frozen=True)
+class _Seconds:
+    """One branch of a duration: its number, where it is written, and whether a default stood in."""
+
+    number: float
+    value: Value
+    default: bool
+
+    def __str__(self) -> str:
+        text = f"{self.number:g} s"
+        return f"{text} (default {self.number:g})" if self.default else text
+
+    def place(self, message: str = "") -> Place:
+        # A defaulted property is located at the resource's logical id; a property that is written
+        # (even as an `Fn::If` whose branch is AWS::NoValue) at its value.
+        return Place(self.value.path, key=self.value.default, message=message)
+
+
+def _seconds(t: Template, value: Value, default: float | None) -> list[Branch]:
+    """The numeric branches of `value`; AWS::NoValue means the AWS default; unknown is dropped."""
+    branches = []
+    for branch in t.branches(value):
+        if branch.value is NO_VALUE or branch.value is None:
+            if default is not None:
+                branches.append(Branch(_Seconds(default, value, True), branch.conditions))
+            continue
+        number = as_number(branch.value)
+        if number is not None:
+            branches.append(Branch(_Seconds(number, value, value.default), branch.conditions))
+    return branches
 
 
 def _feeds(t: Template) -> Iterator[tuple[Edge, Resource, Resource]]:
@@ -23,32 +56,40 @@ def _feeds(t: Template) -> Iterator[tuple[Edge, Resource, Resource]]:
             yield edge, queue, function
 
 
-def _visibility_cases(t: Template, edge: Edge, queue: Resource, function: Resource):
-    visibility = t.effective(queue, "VisibilityTimeout")
-    timeout = t.effective(function, "Timeout")
-    window = t.prop_at((*edge.settings, "MaximumBatchingWindowInSeconds"))
-    windows = t.branches(window) if window is not None else t.branches(0)
-    for (vis, fn_timeout, batching), when in combine(
-        t.branches(visibility), t.branches(timeout), windows
-    ):
-        numbers = as_number(vis), as_number(fn_timeout), as_number(batching)
-        if None not in numbers:
-            yield visibility, timeout, *numbers, when
+def _visibility(t: Template, queue: Resource) -> list[Branch]:
+    default = AWS_DEFAULTS.get((QUEUE, "VisibilityTimeout"))
+    return _seconds(t, t.effective(queue, "VisibilityTimeout"), default)
+
+
+def _timeout(t: Template, function: Resource) -> list[Branch]:
+    default = AWS_DEFAULTS.get((function.type, "Timeout"))
+    return _seconds(t, t.effective(function, "Timeout"), default)
+
+
+def _window(t: Template, edge: Edge) -> list[Branch]:
+    path = (*edge.settings, "MaximumBatchingWindowInSeconds")
+    window = t.prop_at(path) or Value(0, path, default=True)
+    return _seconds(t, window, 0)
+
+
+def _related(timeout: _Seconds, edge: Edge) -> list[Place]:
+    return [timeout.place("function timeout"), at_edge(edge, "event source mapping")]
 
 
 def queue_visibility_below_function_timeout(t: Template, rule: Rule) -> Iterator[Hit]:
     for edge, queue, function in _feeds(t):
-        for visibility, timeout, vis, fn_timeout, _, when in _visibility_cases(
-            t, edge, queue, function
-        ):
-            if vis < fn_timeout:
+        cases: Iterator[tuple[tuple[_Seconds, ...], Conditions]] = combine(
+            _visibility(t, queue), _timeout(t, function)
+        )
+        for (visibility, timeout), when in cases:
+            if visibility.number < timeout.number:
                 yield rule.hit(
-                    f"Queue '{queue.logical_id}' VisibilityTimeout {seconds(vis, visibility)} is "
-                    f"below the {seconds(fn_timeout, timeout)} timeout of function "
-                    f"'{function.logical_id}': Lambda rejects the event source mapping",
-                    at_value(visibility),
+                    f"Queue '{queue.logical_id}' VisibilityTimeout {visibility} is below "
+                    f"function '{function.logical_id}' Timeout {timeout}: Lambda rejects the "
+                    "event source mapping and the deployment fails",
+                    visibility.place(),
                     queue.logical_id,
-                    [at_value(timeout, "function timeout"), at_edge(edge, "event source mapping")],
+                    _related(timeout, edge),
                     when,
                 )
 
@@ -56,40 +97,52 @@ def queue_visibility_below_function_timeout(t: Template, rule: Rule) -> Iterator
 def queue_visibility_below_six_times_timeout(t: Template, rule: Rule) -> Iterator[Hit]:
     multiplier = rule.option("visibility_multiplier")
     for edge, queue, function in _feeds(t):
-        for visibility, timeout, vis, fn_timeout, window, when in _visibility_cases(
-            t, edge, queue, function
-        ):
-            needed = multiplier * fn_timeout + window
-            if fn_timeout <= vis < needed:
-                formula = f"{multiplier:g} × {fn_timeout:g} s"
-                formula += f" + {window:g} s batching window" if window else ""
-                yield rule.hit(
-                    f"Queue '{queue.logical_id}' VisibilityTimeout {seconds(vis, visibility)} is "
-                    f"under {formula} = {needed:g} s for function '{function.logical_id}': "
-                    "messages can become visible again while a retry is still running and "
-                    "be processed twice",
-                    at_value(visibility),
-                    queue.logical_id,
-                    [at_value(timeout, "function timeout"), at_edge(edge, "event source mapping")],
-                    when,
-                )
+        cases: Iterator[tuple[tuple[_Seconds, ...], Conditions]] = combine(
+            _visibility(t, queue), _timeout(t, function), _window(t, edge)
+        )
+        for (visibility, timeout, window), when in cases:
+            needed = multiplier * timeout.number + window.number
+            # Below 1x the timeout the mapping is rejected: EA3001 reports that instead.
+            if not timeout.number <= visibility.number < needed:
+                continue
+            formula = f"{multiplier:g} x function '{function.logical_id}' Timeout {timeout}"
+            if window.number:
+                formula += f" + MaximumBatchingWindowInSeconds {window.number:g} s"
+            yield rule.hit(
+                f"Queue '{queue.logical_id}' VisibilityTimeout {visibility} is below "
+                f"{needed:g} s = {formula}: messages can become visible again while a batch is "
+                "still being processed or retried, and be processed twice",
+                visibility.place(),
+                queue.logical_id,
+                _related(timeout, edge),
+                when,
+            )
+
+
+def _names(ids: list[str]) -> str:
+    quoted = [f"'{name}'" for name in ids]
+    if len(quoted) == 1:
+        return f"function {quoted[0]}"
+    return f"functions {', '.join(quoted[:-1])} and {quoted[-1]}"
 
 
 def consumed_queue_without_dlq(t: Template, rule: Rule) -> Iterator[Hit]:
-    consumers: dict[str, Edge] = {}
+    consumers: dict[str, list[Edge]] = {}
     for edge, queue, _ in _feeds(t):
-        consumers.setdefault(queue.logical_id, edge)
-    for queue_id, edge in consumers.items():
+        consumers.setdefault(queue.logical_id, []).append(edge)
+    for queue_id, edges in consumers.items():
         queue = t.resources[queue_id]
         if t.graph.is_dead_letter_target(queue_id):
             continue
+        functions = list(dict.fromkeys(edge.target or "" for edge in edges))
         for absent in t.absent_when(t.prop(queue, "RedrivePolicy")):
             yield rule.hit(
-                f"Queue '{queue_id}' is consumed by function '{edge.target}' but has no "
-                "RedrivePolicy: a message that always fails is retried until it expires",
+                f"Queue '{queue_id}' is consumed by {_names(functions)} but has no "
+                "RedrivePolicy: a message that keeps failing is received again until its "
+                "retention period expires, then deleted",
                 Place(queue.path, key=True),
                 queue_id,
-                [at_edge(edge, "consumer")],
+                [at_edge(edge, "consumer") for edge in edges],
                 absent.conditions,
             )
 
@@ -101,8 +154,9 @@ def queue_without_dlq(t: Template, rule: Rule) -> Iterator[Hit]:
             continue
         for absent in t.absent_when(t.prop(queue, "RedrivePolicy")):
             yield rule.hit(
-                f"Queue '{queue.logical_id}' has no RedrivePolicy: messages its consumers cannot "
-                "process stay in the queue until they expire",
+                f"Queue '{queue.logical_id}' has no RedrivePolicy and is not a dead-letter "
+                "queue: a message its consumers cannot process is received again until its "
+                "retention period expires, then deleted",
                 Place(queue.path, key=True),
                 queue.logical_id,
                 when=absent.conditions,

@@ -10,6 +10,7 @@ from ..graph import INVOKES, POLL, STREAM_SERVICES, Edge
 from ..intrinsics import NO_VALUE, as_number, combine
 from ..template import Template
 from . import at_edge
+from .events import absent_along
 
 SERVICE_NAMES = {"kinesis": "Kinesis", "dynamodb": "DynamoDB stream"}
 
@@ -21,20 +22,23 @@ def _stream_mappings(t: Template) -> Iterator[Edge]:
 
 
 def _describe(edge: Edge) -> str:
-    kind = "event" if edge.sam else "event source mapping"
-    return f"{SERVICE_NAMES[edge.service]} {kind} '{edge.path[-1]}'"
+    if edge.sam:
+        return (f"{SERVICE_NAMES[edge.service]} event '{edge.path[-1]}' of function "
+                f"'{edge.owner}'")
+    return f"{SERVICE_NAMES[edge.service]} event source mapping '{edge.path[-1]}'"
 
 
 def stream_mapping_without_failure_destination(t: Template, rule: Rule) -> Iterator[Hit]:
     for edge in _stream_mappings(t):
-        destination = t.prop_at((*edge.settings, "DestinationConfig", "OnFailure", "Destination"))
-        for absent in t.absent_when(destination):
+        keys = ("DestinationConfig", "OnFailure", "Destination")
+        for when in absent_along(t, edge.settings, keys):
             yield rule.hit(
-                f"{_describe(edge)} has no on-failure destination: records dropped after the "
-                "retries (or record age) run out leave no trace",
+                f"{_describe(edge)} has no on-failure destination (DestinationConfig.OnFailure): "
+                "records Lambda discards once the retries or the maximum record age run out "
+                "leave no trace",
                 at_edge(edge, ""),
                 edge.owner,
-                when=absent.conditions,
+                when=when,
             )
 
 
@@ -49,8 +53,8 @@ def stream_mapping_unbounded_retries(t: Template, rule: Rule) -> Iterator[Hit]:
             if _unlimited(attempts) and _unlimited(max_age):
                 yield rule.hit(
                     f"{_describe(edge)} retries a failing batch without limit "
-                    "(MaximumRetryAttempts and MaximumRecordAgeInSeconds unset or -1): one "
-                    "poison record blocks its shard until the record expires",
+                    "(MaximumRetryAttempts and MaximumRecordAgeInSeconds both unset or -1): one "
+                    "poison record blocks its shard until the record leaves the stream",
                     at_edge(edge, ""),
                     edge.owner,
                     when=when,

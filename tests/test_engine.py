@@ -1,0 +1,100 @@
+"""Engine: rules run in isolation, results are deterministic, intrinsics resolve as documented."""
+
+from __future__ import annotations
+
+from awslint_rules.catalog import Rule
+from awslint_rules.engine import Settings, lint_bytes
+from awslint_rules.intrinsics import UNKNOWN, Ref
+
+SQS_FED = b"""AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  Visibility: {Type: Number, Default: 40}
+Resources:
+  Jobs:
+    Type: AWS::SQS::Queue
+    Properties:
+      VisibilityTimeout: !Ref Visibility
+  Worker:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      Role: arn:aws:iam::123456789012:role/worker
+      Code: {ZipFile: "def handler(e, c): pass"}
+      Timeout: 30
+  Mapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      FunctionName: !Ref Worker
+      EventSourceArn: !GetAtt Jobs.Arn
+"""
+
+
+def _raising(template, rule):
+    raise ZeroDivisionError("boom")
+    yield
+
+
+def test_a_rule_that_raises_becomes_ea0001_and_other_rules_still_report(catalog, monkeypatch):
+    broken = Rule("WA3003", "broken", "warning", "", {"check": "x:y"})
+    monkeypatch.setattr(broken, "resolve_check", lambda: _raising)
+    rules = {**catalog, "WA3003": broken}
+    findings = lint_bytes("t.yaml", SQS_FED, Settings(rules)).findings
+    internal = [f for f in findings if f.rule == "EA0001"]
+    assert len(internal) == 1 and "WA3003" in internal[0].message
+    assert "ZeroDivisionError: boom" in internal[0].message
+    assert "WA3002" in {f.rule for f in findings}
+
+
+def test_parameter_defaults_and_overrides(catalog):
+    default = lint_bytes("t.yaml", SQS_FED, Settings(catalog)).findings
+    assert [f.message for f in default if f.rule == "WA3002"] == [
+        "Queue 'Jobs' VisibilityTimeout 40 s is under 6 × 30 s = 180 s for function 'Worker': "
+        "messages can become visible again while a retry is still running and be processed twice"
+    ]
+    overridden = lint_bytes("t.yaml", SQS_FED, Settings(catalog, {"Visibility": "180"})).findings
+    assert not [f for f in overridden if f.rule in ("WA3002", "EA3001")]
+    too_low = lint_bytes("t.yaml", SQS_FED, Settings(catalog, {"Visibility": "10"})).findings
+    assert [f.rule for f in too_low if f.rule in ("WA3002", "EA3001")] == ["EA3001"]
+
+
+def test_unknown_values_never_produce_findings(catalog):
+    raw = SQS_FED.replace(b"Default: 40", b"MinValue: 1").replace(b"Timeout: 30", b"Timeout: 30")
+    findings = lint_bytes("t.yaml", raw, Settings(catalog)).findings
+    assert not [f for f in findings if f.rule in ("WA3002", "EA3001")]
+
+
+def test_findings_are_sorted_and_deterministic(settings):
+    first = lint_bytes("t.yaml", SQS_FED, settings).findings
+    second = lint_bytes("t.yaml", SQS_FED, settings).findings
+    assert first == second
+    assert first == sorted(first, key=lambda f: f.sort_key)
+
+
+def test_fingerprints_survive_lines_moving(settings):
+    moved = SQS_FED.replace(b"Resources:\n", b"Resources:\n  Extra:\n    Type: AWS::SNS::Topic\n")
+    before = {f.rule: f.fingerprint for f in lint_bytes("t.yaml", SQS_FED, settings).findings}
+    after = {f.rule: f.fingerprint for f in lint_bytes("t.yaml", moved, settings).findings}
+    assert before["WA3002"] == after["WA3002"]
+
+
+def test_resolver_understands_arns_and_integration_uris(settings):
+    from awslint_rules.load import load_document
+    from awslint_rules.template import Template
+
+    template = Template(load_document("t.yaml", SQS_FED))
+    resolve = template.resolver.one
+    uri = {"Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/"
+                      "functions/${Worker.Arn}/invocations"}
+    assert resolve(uri) == Ref("Worker", "Arn")
+    assert resolve({"Fn::Sub": "arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:function:${Worker}:live"}) == Ref(
+        "Worker", None, "live"
+    )
+    assert resolve({"Fn::Join": ["", ["arn:aws:lambda:us-east-1:1:function:", {"Ref": "Worker"}]]}) == Ref("Worker")
+    assert resolve({"Fn::Sub": "${AWS::StackName}-jobs"}) is UNKNOWN
+    assert resolve({"Fn::Sub": ["${A}-${B}", {"A": "x", "B": 2}]}) == "x-2"
+    assert resolve({"Fn::Select": [1, {"Fn::Split": [",", "a,b,c"]}]}) == "b"
+    branches = template.resolver.resolve({"Fn::If": ["C", 1, {"Fn::If": ["D", 2, 3]}]})
+    assert [(b.value, b.conditions) for b in branches] == [
+        (1, (("C", True),)), (2, (("C", False), ("D", True))), (3, (("C", False), ("D", False)))
+    ]
