@@ -78,7 +78,7 @@ def load_catalog(extra_dirs: Iterable[str] = ()) -> dict[str, Rule]:
             if rule.id in rules:
                 raise CatalogError(f"{file}: rule id {rule.id} is defined twice")
             rules[rule.id] = rule
-    return dict(sorted(rules.items()))
+    return dict(sorted(rules.items(), key=lambda item: (item[0][2:], item[0])))
 
 
 def _rule_from_file(file: FsPath) -> Rule:

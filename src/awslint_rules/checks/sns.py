@@ -6,37 +6,53 @@ from collections.abc import Iterator
 
 from ..catalog import Rule
 from ..findings import Hit, Place
-from ..graph import SUBSCRIBES
+from ..graph import SUBSCRIBES, Edge
+from ..intrinsics import Branch, Conditions, combine
 from ..template import Template
 
 REDRIVE_PROTOCOLS = frozenset({"lambda", "sqs", "http", "https", "firehose"})
 
 
+def _protocols(t: Template, edge: Edge) -> list[Branch]:
+    """The protocols a subscription can have: `Protocol` may be `!If` or a parameter."""
+    if edge.sam:
+        return [Branch(edge.service)]  # lambda, or sqs with SqsSubscription
+    protocol = t.prop_at((*edge.settings, "Protocol"))
+    return t.branches(protocol) if protocol is not None else []
+
+
 def subscription_without_dlq(t: Template, rule: Rule) -> Iterator[Hit]:
     for edge in t.graph.of_kind(SUBSCRIBES):
-        if edge.service not in REDRIVE_PROTOCOLS:
+        owner = t.resources.get(edge.owner)
+        protocols = [b for b in _protocols(t, edge) if b.value in REDRIVE_PROTOCOLS]
+        if owner is None or not protocols:
             continue
-        owner = t.resources[edge.owner]
         if owner.type == "AWS::SNS::Topic":
-            yield rule.hit(
-                f"Topic '{owner.logical_id}' has an inline {edge.service} subscription, which "
-                "cannot have a dead-letter queue: declare it as an AWS::SNS::Subscription with a "
-                "RedrivePolicy",
-                Place(edge.path),
-                owner.logical_id,
-            )
+            for protocol in protocols:
+                yield rule.hit(
+                    f"Topic '{owner.logical_id}' has an inline {protocol.value} subscription, "
+                    "which cannot have a dead-letter queue: declare it as an "
+                    "AWS::SNS::Subscription with a RedrivePolicy",
+                    Place(edge.path),
+                    owner.logical_id,
+                    when=protocol.conditions,
+                )
             continue
         redrive = t.prop_at((*edge.settings, "RedrivePolicy"))
         if edge.sam:
             what = f"SNS event '{edge.path[-1]}' of function '{owner.logical_id}'"
         else:
             what = f"Subscription '{owner.logical_id}'"
-        for absent in t.absent_when(redrive):
+        reported: set[tuple[str, Conditions]] = set()
+        for (protocol, _), when in combine(protocols, t.absent_when(redrive)):
+            if (protocol, when) in reported:
+                continue
+            reported.add((protocol, when))
             yield rule.hit(
-                f"{what} ({edge.service}) has no RedrivePolicy: messages SNS cannot deliver are "
+                f"{what} ({protocol}) has no RedrivePolicy: messages SNS cannot deliver are "
                 "discarded (at once on client errors, after the delivery retries on server "
                 "errors)",
                 Place(edge.path, key=True),
                 owner.logical_id,
-                when=absent.conditions,
+                when=when,
             )
