@@ -152,8 +152,9 @@ def _maxrss_mb(maxrss: int) -> float:
 def run_once(argv: list[str]) -> Run:
     """Start a cold process, wait for it with wait4 to get its own rusage."""
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)  # already reaped: keep Popen quiet
@@ -236,8 +237,12 @@ def parse_floor(files: Sequence[Path]) -> Floor | None:
 
 
 def run_case(
-    label: str, files: Sequence[Path], tools: dict[str, Tool], runs: int,
-    only: Sequence[str] | None = None, skip_note: str = "",
+    label: str,
+    files: Sequence[Path],
+    tools: dict[str, Tool],
+    runs: int,
+    only: Sequence[str] | None = None,
+    skip_note: str = "",
 ) -> CaseResult:
     progress(f"case: {label}")
     results = {
@@ -261,8 +266,16 @@ def corpus_cases(
     cases: list[CaseResult] = []
     notes: list[str] = []
     if len(subset) < len(files):
-        cases.append(run_case(f"corpus, all {len(files)} files", files, tools, 1, only=[AWSLINT],
-                              skip_note=f"skipped (sample of {len(subset)} below)"))
+        cases.append(
+            run_case(
+                f"corpus, all {len(files)} files",
+                files,
+                tools,
+                1,
+                only=[AWSLINT],
+                skip_note=f"skipped (sample of {len(subset)} below)",
+            )
+        )
         cases.append(run_case(f"corpus, sample {len(subset)} files", subset, tools, 1))
         notes.append(
             f"corpus sample: {len(subset)} of {len(files)} files, random.Random({SAMPLE_SEED})"
@@ -316,25 +329,38 @@ def cell(m: Measurement, value: Callable[[Measurement], str]) -> str:
 
 
 def table_rows(cases: list[CaseResult]) -> list[list[str]]:
-    rows = [[
-        "case", "files", "runs", "awslint-rules", "cfn-lint", "ratio cfn/awslint",
-        "awslint cpu", "cfn-lint cpu", "awslint peak MB", "cfn-lint peak MB", "exit codes a/c",
-    ]]
+    rows = [
+        [
+            "case",
+            "files",
+            "runs",
+            "awslint-rules",
+            "cfn-lint",
+            "ratio cfn/awslint",
+            "awslint cpu",
+            "cfn-lint cpu",
+            "awslint peak MB",
+            "cfn-lint peak MB",
+            "exit codes a/c",
+        ]
+    ]
     for case in cases:
         ours, theirs = case.results[AWSLINT], case.results[CFN_LINT]
-        rows.append([
-            case.label,
-            str(case.n_files),
-            str(max(len(ours.runs), len(theirs.runs))),
-            cell(ours, lambda m: fmt_seconds(m.median)),
-            cell(theirs, lambda m: fmt_seconds(m.median)),
-            fmt_ratio(ours, theirs),
-            fmt_seconds(ours.cpu),
-            fmt_seconds(theirs.cpu),
-            fmt_mb(ours.peak_mb),
-            fmt_mb(theirs.peak_mb),
-            f"{ours.exit_codes}/{theirs.exit_codes}",
-        ])
+        rows.append(
+            [
+                case.label,
+                str(case.n_files),
+                str(max(len(ours.runs), len(theirs.runs))),
+                cell(ours, lambda m: fmt_seconds(m.median)),
+                cell(theirs, lambda m: fmt_seconds(m.median)),
+                fmt_ratio(ours, theirs),
+                fmt_seconds(ours.cpu),
+                fmt_seconds(theirs.cpu),
+                fmt_mb(ours.peak_mb),
+                fmt_mb(theirs.peak_mb),
+                f"{ours.exit_codes}/{theirs.exit_codes}",
+            ]
+        )
     return rows
 
 
@@ -367,7 +393,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="3 runs per timed case, not 7")
     parser.add_argument("--runs", type=int, default=None, help="runs per small/large case")
     parser.add_argument(
-        "--corpus-sample", type=int, default=300, metavar="N",
+        "--corpus-sample",
+        type=int,
+        default=300,
+        metavar="N",
         help="files in the deterministic corpus sample both tools run on (0: all files)",
     )
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="corpus directory")

@@ -27,7 +27,8 @@ def test_text_format_and_exit_code():
     result = run(str(EXAMPLE))
     assert result.returncode == 1
     lines = result.stdout.decode().splitlines()
-    assert lines[0].startswith(f"{EXAMPLE}:5:14: warning WA2001 Function 'ApiFunction' Timeout 60 s")
+    expected = f"{EXAMPLE}:5:14: warning WA2001 Function 'ApiFunction' Timeout 60 s"
+    assert lines[0].startswith(expected)
     assert lines[-1].startswith("6 findings (0 error, 6 warning, 0 info) in 1 template")
     assert result.stderr == b""
 

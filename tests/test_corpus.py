@@ -1,4 +1,4 @@
-"""Every file of the shared corpus: findings, a clean result, a skip or a parse error, never a crash."""
+"""Every corpus file gives findings, a clean result, a skip or a parse error: never a crash."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""User rule folders: declarative `match:` rules with jsonpath-ng, as documented in rules/README.md."""
+"""User rule folders: declarative `match:` rules with jsonpath-ng (see rules/README.md)."""
 
 from __future__ import annotations
 

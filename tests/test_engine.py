@@ -87,10 +87,10 @@ def test_resolver_understands_arns_and_integration_uris(settings):
     uri = {"Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/"
                       "functions/${Worker.Arn}/invocations"}
     assert resolve(uri) == Ref("Worker", "Arn")
-    assert resolve({"Fn::Sub": "arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:function:${Worker}:live"}) == Ref(
-        "Worker", None, "live"
-    )
-    assert resolve({"Fn::Join": ["", ["arn:aws:lambda:us-east-1:1:function:", {"Ref": "Worker"}]]}) == Ref("Worker")
+    alias = "arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:function:${Worker}:live"
+    assert resolve({"Fn::Sub": alias}) == Ref("Worker", None, "live")
+    joined = ["arn:aws:lambda:us-east-1:1:function:", {"Ref": "Worker"}]
+    assert resolve({"Fn::Join": ["", joined]}) == Ref("Worker")
     assert resolve({"Fn::Sub": "${AWS::StackName}-jobs"}) is UNKNOWN
     assert resolve({"Fn::Sub": ["${A}-${B}", {"A": "x", "B": 2}]}) == "x-2"
     assert resolve({"Fn::Select": [1, {"Fn::Split": [",", "a,b,c"]}]}) == "b"

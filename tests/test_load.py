@@ -57,8 +57,9 @@ def test_json_with_tabs_keeps_columns():
         (b"AWSTemplateFormatVersion: x\nResources:\n  A: {Type: AWS::SQS::Queue}\n  A: {}\n",
          "duplicate key 'A' (first at line 3)", 4),
         (b"AWSTemplateFormatVersion: x\nResources:\n  A: [\n", "invalid YAML", 4),
-        (b"AWSTemplateFormatVersion: x\nResources: 5\n", "not a int", 2),
-        (b'{"AWSTemplateFormatVersion": "x",\n "Resources": {"A": {"Type" "x"}}}', "invalid JSON", 2),
+        (b"AWSTemplateFormatVersion: x\nResources: 5\n", "not a number", 2),
+        (b'{"AWSTemplateFormatVersion": "x",\n "Resources": {"A": {"Type" "x"}}}',
+         "invalid JSON", 2),
         (b"AWSTemplateFormatVersion: x\nResources:\n  A: !Ref &a [*a]\n", "recursive alias", 3),
     ],
 )
@@ -114,6 +115,7 @@ def test_ten_thousand_levels_of_nesting_is_a_parse_error():
 
 def test_merge_keys_are_merged_and_explicit_keys_win():
     raw = (b"AWSTemplateFormatVersion: x\nResources:\n  A: &base\n    Type: AWS::SQS::Queue\n"
-           b"    Properties: {DelaySeconds: 1}\n  B:\n    <<: *base\n    Properties: {DelaySeconds: 2}\n")
+           b"    Properties: {DelaySeconds: 1}\n"
+           b"  B:\n    <<: *base\n    Properties: {DelaySeconds: 2}\n")
     resources = load_document("t.yaml", raw).data["Resources"]
     assert resources["B"] == {"Type": "AWS::SQS::Queue", "Properties": {"DelaySeconds": 2}}

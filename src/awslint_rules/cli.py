@@ -1,4 +1,4 @@
-"""Command line: `awslint-rules [check] PATHS...`, `awslint-rules rules`, `awslint-rules explain ID`."""
+"""Command line: `awslint-rules [check] PATHS...`, `... rules` and `... explain ID`."""
 
 from __future__ import annotations
 

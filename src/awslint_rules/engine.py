@@ -67,7 +67,7 @@ def _run_rule(rule: Rule, template: Template, settings: Settings) -> list[Findin
         if check is None:
             return []
         return [_finding(rule, template.document, hit) for hit in check(template, rule)]
-    except Exception as error:  # noqa: BLE001 - one broken rule must not hide the others
+    except Exception as error:
         message = f"rule {rule.id} failed on this template: {type(error).__name__}: {error}"
         return _engine_finding(settings, INTERNAL_ERROR, template.path, message, FILE_START)
 

@@ -21,7 +21,7 @@ from .template import FUNCTION_TYPES, SAM_FUNCTION, Resource, Template
 INVOKES, DEAD_LETTERS, SUBSCRIBES, PERMITS = "invokes", "dead_letters", "subscribes", "permits"
 SYNC, ASYNC, POLL = "sync", "async", "poll"
 
-# SAM event type -> (service, invocation mode, source property, principal of the permission SAM adds)
+# SAM event type -> (service, invocation mode, source property, principal of SAM's permission)
 SAM_EVENTS: dict[str, tuple[str, str, str | None, str | None]] = {
     "Api": ("rest-api", SYNC, "RestApiId", "apigateway.amazonaws.com"),
     "HttpApi": ("http-api", SYNC, "ApiId", "apigateway.amazonaws.com"),
@@ -119,7 +119,7 @@ def build_graph(template: Template) -> Graph:
     return graph
 
 
-# -- helpers ------------------------------------------------------------------------------------
+# -- helpers --------------------------------------------------------------------------------------
 
 
 def _items(value: Any) -> list[tuple[int, Any]]:
@@ -141,7 +141,8 @@ def _follow_to_function(t: Template, ref: Ref, depth: int) -> tuple[str, str | N
     if resource is None or depth > 3:
         return None
     if resource.type in FUNCTION_TYPES:
-        qualifier = ref.qualifier or (ref.attribute if ref.attribute in ("Alias", "Version") else None)
+        alias_or_version = ref.attribute if ref.attribute in ("Alias", "Version") else None
+        qualifier = ref.qualifier or alias_or_version
         return resource.logical_id, qualifier
     if resource.type in ("AWS::Lambda::Alias", "AWS::Lambda::Version"):
         inner = t.reference(resource.properties.get("FunctionName"))
@@ -282,7 +283,7 @@ def _permission(t: Template, r: Resource, graph: Graph) -> None:
                        r.properties_path, qualifier=function[1]))
 
 
-# -- SAM --------------------------------------------------------------------------------------------
+# -- SAM ------------------------------------------------------------------------------------------
 
 
 def _sam_function(t: Template, r: Resource, graph: Graph) -> None:
@@ -337,7 +338,7 @@ def _sam_api(t: Template, r: Resource, graph: Graph) -> None:
         _openapi(t, r, graph, body.raw, body.path, service)
 
 
-# -- API Gateway -----------------------------------------------------------------------------------
+# -- API Gateway ----------------------------------------------------------------------------------
 
 
 def _openapi(t: Template, r: Resource, graph: Graph, body: Any, base: Path, service: str) -> None:

@@ -96,8 +96,7 @@ def _child(node: yaml.Node, step: str | int) -> tuple[yaml.Node | None, yaml.Nod
             if key_node.value == step:
                 return key_node, value_node
     elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
-        if 0 <= step < len(node.value):
-            return None, node.value[step]
+        return (None, node.value[step]) if 0 <= step < len(node.value) else None
     return None
 
 
@@ -148,7 +147,8 @@ def _decode(raw: bytes, looks_like_template: bool) -> str:
     except UnicodeDecodeError as error:
         line = raw.count(b"\n", 0, error.start) + 1
         column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
-        _refuse(looks_like_template, f"invalid UTF-8 at byte {error.start}", Span.point(line, column))
+        span = Span.point(line, column)
+        _refuse(looks_like_template, f"invalid UTF-8 at byte {error.start}", span)
     raise AssertionError("unreachable")
 
 
@@ -168,7 +168,8 @@ def _compose_json(text: str, yaml_error: yaml.MarkedYAMLError) -> yaml.Node:
     try:
         json.loads(text)
     except json.JSONDecodeError as error:
-        raise ParseError(f"invalid JSON: {error.msg}", Span.point(error.lineno, error.colno)) from None
+        span = Span.point(error.lineno, error.colno)
+        raise ParseError(f"invalid JSON: {error.msg}", span) from None
     except RecursionError:
         raise ParseError(f"JSON nested deeper than {MAX_DEPTH} levels") from None
     try:
@@ -182,7 +183,8 @@ def _yaml_message(error: yaml.MarkedYAMLError) -> str:
     message = "invalid YAML: " + (", ".join(parts) if parts else str(error))
     context, problem = error.context_mark, error.problem_mark
     if context and problem and context.line != problem.line:
-        message += f" (the construct starts at line {context.line + 1}, column {context.column + 1})"
+        start = f"line {context.line + 1}, column {context.column + 1}"
+        message += f" (the construct starts at {start})"
     return message
 
 
@@ -204,8 +206,10 @@ def _check_template_shape(data: dict[str, Any], root: yaml.Node, hinted: bool) -
     document = Document("", data, root)
     if resources is None or resources == {}:
         span = document.locate(("Resources",), key=True) if "Resources" in data else FILE_START
-        raise ParseError("'Resources' is empty: CloudFormation requires at least one resource", span)
-    kind = type(resources).__name__.replace("str", "text").replace("dict", "mapping")
+        message = "'Resources' is empty: CloudFormation requires at least one resource"
+        raise ParseError(message, span)
+    names = {"list": "list", "str": "text", "bool": "boolean"}
+    kind = names.get(type(resources).__name__, "number")
     raise ParseError(
         f"'Resources' must be a mapping of logical ids to resources, not a {kind}",
         document.locate(("Resources",)),
@@ -279,7 +283,8 @@ class _Builder:
             name = key_node.value
             if name in first_seen:
                 first = first_seen[name].start_mark.line + 1
-                raise ParseError(f"duplicate key '{name}' (first at line {first})", Span.of(key_node))
+                message = f"duplicate key '{name}' (first at line {first})"
+                raise ParseError(message, Span.of(key_node))
             first_seen[name] = key_node
             result[name], child_size = self._node(value_node, depth + 1)
             size += child_size

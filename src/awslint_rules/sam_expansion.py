@@ -547,7 +547,7 @@ def _apply(parts: Iterable[Part], props: Props) -> tuple[int, list[str]]:
                 count += int(part.count(props))
             if part.shared is not None:
                 shared.extend(part.shared(props))
-        except Exception:  # noqa: BLE001 - untrusted input must never break the linter
+        except Exception:
             continue
     return count, shared
 

@@ -140,13 +140,16 @@ _MISSING: Any = object()
 def _dig(mapping: Any, keys: tuple[str | int, ...]) -> Any:
     value = mapping
     for key in keys:
-        if isinstance(value, dict) and isinstance(key, str) and key in value:
-            value = value[key]
-        elif isinstance(value, list) and isinstance(key, int) and 0 <= key < len(value):
-            value = value[key]
-        else:
+        if not _has(value, key):
             return _MISSING
+        value = value[key]
     return value
+
+
+def _has(container: Any, key: str | int) -> bool:
+    if isinstance(container, dict):
+        return isinstance(key, str) and key in container
+    return isinstance(container, list) and isinstance(key, int) and 0 <= key < len(container)
 
 
 def _resources(section: Any) -> dict[str, Resource]:

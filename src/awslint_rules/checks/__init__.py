@@ -1,4 +1,4 @@
-"""Checks grouped by service. A check is `(template, rule) -> Iterator[Hit]`: no parsing, no output."""
+"""Checks grouped by service: `(template, rule) -> Iterator[Hit]`, no parsing, no output."""
 
 from __future__ import annotations
 

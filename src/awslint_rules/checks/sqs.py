@@ -105,13 +105,13 @@ def queue_visibility_below_six_times_timeout(t: Template, rule: Rule) -> Iterato
             # Below 1x the timeout the mapping is rejected: EA3001 reports that instead.
             if not timeout.number <= visibility.number < needed:
                 continue
-            formula = f"{multiplier:g} x function '{function.logical_id}' Timeout {timeout}"
+            formula = f"{multiplier:g} × {timeout}"
             if window.number:
-                formula += f" + MaximumBatchingWindowInSeconds {window.number:g} s"
+                formula += f" + {window.number:g} s batching window"
             yield rule.hit(
-                f"Queue '{queue.logical_id}' VisibilityTimeout {visibility} is below "
-                f"{needed:g} s = {formula}: messages can become visible again while a batch is "
-                "still being processed or retried, and be processed twice",
+                f"Queue '{queue.logical_id}' VisibilityTimeout {visibility} is under {formula} = "
+                f"{needed:g} s for function '{function.logical_id}': messages can become visible "
+                "again while a retry is still running and be processed twice",
                 visibility.place(),
                 queue.logical_id,
                 _related(timeout, edge),
