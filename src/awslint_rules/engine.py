@@ -98,8 +98,13 @@ def _finding(rule: Rule, document: Document, hit: Hit) -> Finding:
         path=hit.at.path,
         related=related,
         fingerprint=fingerprint(rule.id, _portable(document.path), hit.resource, hit.at.path,
-                                repr(hit.when)),
+                                _identity(hit)),
     )
+
+
+def _identity(hit: Hit) -> str:
+    """What tells two findings of one rule at one path apart: the condition and the other side."""
+    return repr((hit.when, sorted("/".join(map(str, place.path)) for place in hit.related)))
 
 
 def _portable(file: str) -> str:
