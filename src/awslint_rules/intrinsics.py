@@ -54,17 +54,32 @@ def describe(conditions: Conditions) -> str:
     return "when condition " + " and ".join(parts)
 
 
+def merge_conditions(*sets: Conditions) -> Conditions | None:
+    """The union of condition sets, or None when a condition would be both true and false."""
+    merged: dict[str, bool] = {}
+    for conditions in sets:
+        for name, truth in conditions:
+            if merged.setdefault(name, truth) != truth:
+                return None
+    return tuple(sorted(merged.items()))
+
+
+def within(branches: Iterable[Branch], conditions: Conditions) -> list[Branch]:
+    """The branches that can hold under `conditions`, each carrying them too."""
+    results = []
+    for branch in branches:
+        merged = merge_conditions(conditions, branch.conditions)
+        if merged is not None:
+            results.append(Branch(branch.value, merged))
+    return results
+
+
 def combine(*alternatives: list[Branch]) -> Iterator[tuple[tuple[Any, ...], Conditions]]:
     """Every consistent combination of branches (a condition is never both true and false)."""
     for combo in itertools.islice(itertools.product(*alternatives), MAX_BRANCHES * 4):
-        merged: dict[str, bool] = {}
-        consistent = True
-        for branch in combo:
-            for name, truth in branch.conditions:
-                if merged.setdefault(name, truth) != truth:
-                    consistent = False
-        if consistent:
-            yield tuple(b.value for b in combo), tuple(sorted(merged.items()))
+        conditions = merge_conditions(*(branch.conditions for branch in combo))
+        if conditions is not None:
+            yield tuple(branch.value for branch in combo), conditions
 
 
 def as_number(value: Any) -> float | None:
@@ -205,7 +220,7 @@ class Resolver:
                 if index:
                     pieces.append([Branch(delimiter)])
                 pieces.append(self.resolve(part, depth))
-            results.extend(_with(b, listing.conditions) for b in self._concatenate(pieces))
+            results.extend(within(self._concatenate(pieces), listing.conditions))
         return results
 
     def _concatenate(self, pieces: list[list[Branch]]) -> list[Branch]:
@@ -228,7 +243,7 @@ class Resolver:
                 value = argument[3].get("DefaultValue", UNKNOWN) if isinstance(
                     argument[3], dict
                 ) else UNKNOWN
-            results.extend(_with(b, conditions) for b in self.resolve(value, depth))
+            results.extend(within(self.resolve(value, depth), conditions))
         return results
 
     def _select(self, argument: Any, depth: int) -> list[Branch]:
@@ -240,7 +255,7 @@ class Resolver:
         ):
             number = as_number(index)
             if isinstance(listing, list) and isinstance(number, int) and 0 <= number < len(listing):
-                results.extend(_with(b, conditions) for b in self.resolve(listing[number], depth))
+                results.extend(within(self.resolve(listing[number], depth), conditions))
             else:
                 results.append(Branch(UNKNOWN, conditions))
         return results
@@ -258,14 +273,6 @@ class Resolver:
 
 def _both_text(delimiter: Any, source: Any) -> bool:
     return isinstance(delimiter, str) and bool(delimiter) and isinstance(source, str)
-
-
-def _with(branch: Branch, conditions: Conditions) -> Branch:
-    if not conditions:
-        return branch
-    merged = dict(conditions)
-    merged.update(branch.conditions)
-    return Branch(branch.value, tuple(sorted(merged.items())))
 
 
 def _text_or_reference(values: Iterable[Any]) -> Any:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from .intrinsics import NO_VALUE, UNKNOWN, Branch, Ref, Resolver
+from .intrinsics import NO_VALUE, UNKNOWN, Branch, Ref, Resolver, within
 from .load import Document, Path
 
 if TYPE_CHECKING:
@@ -119,11 +119,28 @@ class Template:
         raw = value.raw if isinstance(value, Value) else value
         return self.resolver.resolve(raw)
 
-    def absent_when(self, value: Value | None) -> list[Branch]:
-        """The branches on which a property is absent (none when it is always set)."""
-        if value is None:
-            return [Branch(NO_VALUE)]
-        return [b for b in self.branches(value) if b.value is NO_VALUE or b.value is None]
+    def values_along(self, start: Value | None, keys: tuple[str, ...] = ()) -> list[Branch]:
+        """Every value `keys` below `start` can take, resolving intrinsics at each step.
+
+        `DeadLetterConfig: !If [C, {Arn: ...}, !Ref AWS::NoValue]` followed by `Arn` gives the
+        ARN when C is true and NO_VALUE when it is false; an unknown step stays UNKNOWN.
+        """
+        branches = self.branches(start) if start is not None else [Branch(NO_VALUE)]
+        for key in keys:
+            following: list[Branch] = []
+            for branch in branches:
+                if isinstance(branch.value, dict) and key in branch.value:
+                    following += within(self.branches(branch.value[key]), branch.conditions)
+                elif branch.value is UNKNOWN:
+                    following.append(branch)
+                else:
+                    following.append(Branch(NO_VALUE, branch.conditions))
+            branches = following
+        return branches
+
+    def absent_when(self, start: Value | None, keys: tuple[str, ...] = ()) -> list[Branch]:
+        """The branches on which the property (or `keys` below it) is absent."""
+        return [b for b in self.values_along(start, keys) if b.value is NO_VALUE or b.value is None]
 
     def resource_at(self, raw: Any) -> Resource | None:
         """The resource of this template that `raw` points at (Ref, GetAtt, Sub ARN...)."""

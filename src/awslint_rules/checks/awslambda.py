@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from ..catalog import Rule
 from ..findings import Hit, Place
 from ..graph import ASYNC, DEAD_LETTERS
-from ..intrinsics import NO_VALUE, Branch, Conditions, combine
+from ..intrinsics import Conditions
 from ..template import SAM_FUNCTION, Template
 from . import at_edge
 
@@ -25,28 +25,16 @@ def _source_name(service: str) -> str:
     return ASYNC_SOURCES.get(service, service)
 
 
-def _dead_letter_absent(t: Template, function_id: str) -> list[Conditions]:
-    """The condition sets under which the function has no dead-letter queue target.
+def _dead_letter_setting(t: Template, function_id: str) -> str:
+    return "DeadLetterQueue" if t.resources[function_id].type == SAM_FUNCTION else (
+        "DeadLetterConfig"
+    )
 
-    `DeadLetterConfig` (SAM `DeadLetterQueue`) and its `TargetArn` may each be an `Fn::If` with
-    `AWS::NoValue` on one side; a value that cannot be resolved counts as set (unknown never
-    produces a finding).
-    """
-    function = t.resources[function_id]
-    key = "DeadLetterQueue" if function.type == SAM_FUNCTION else "DeadLetterConfig"
-    setting = t.prop(function, key)
-    if setting is None:
-        return [()]
-    absent: list[Conditions] = []
-    for branch in t.branches(setting):
-        if branch.value is NO_VALUE or branch.value is None:
-            absent.append(branch.conditions)
-        elif isinstance(branch.value, dict):
-            target = t.branches(branch.value.get("TargetArn"))
-            for (_, value), conditions in combine([Branch(None, branch.conditions)], target):
-                if value is NO_VALUE or (value is None and "TargetArn" not in branch.value):
-                    absent.append(conditions)
-    return absent
+
+def _dead_letter_absent(t: Template, function_id: str) -> list[Conditions]:
+    """The condition sets under which the function has no dead-letter queue target."""
+    setting = t.prop(t.resources[function_id], _dead_letter_setting(t, function_id))
+    return [branch.conditions for branch in t.absent_when(setting, ("TargetArn",))]
 
 
 def _has_on_failure_destination(t: Template, function_id: str) -> bool:
@@ -61,9 +49,7 @@ def async_function_without_failure_destination(t: Template, rule: Rule) -> Itera
         if not async_edges or _has_on_failure_destination(t, function_id):
             continue
         sources = ", ".join(sorted({_source_name(e.service) for e in async_edges}))
-        dlq = "DeadLetterQueue" if t.resources[function_id].type == SAM_FUNCTION else (
-            "DeadLetterConfig"
-        )
+        dlq = _dead_letter_setting(t, function_id)
         for conditions in _dead_letter_absent(t, function_id):
             yield rule.hit(
                 f"Function '{function_id}' is invoked asynchronously ({sources}) but has neither "

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..catalog import Rule
 from ..findings import Hit, Place
-from ..intrinsics import NO_VALUE, UNKNOWN, Branch, Conditions
+from ..intrinsics import Branch, Conditions, merge_conditions
 from ..load import Path
 from ..template import SAM_FUNCTION, Resource, Template
 
@@ -30,41 +30,8 @@ def rule_target_without_dlq(t: Template, rule: Rule) -> Iterator[Hit]:
     yield from _sam_events(t, rule)
 
 
-def absent_along(t: Template, path: Path, keys: tuple[str, ...]) -> list[Conditions]:
-    """The conditions under which `keys` below the mapping at `path` is absent.
-
-    Each step is resolved through intrinsics, so `DeadLetterConfig: !If [C, {Arn: ...},
-    !Ref AWS::NoValue]` is absent only when C is false. An unknown value counts as present.
-    """
-    return [b.conditions for b in dig(t, path, keys) if b.value is NO_VALUE or b.value is None]
-
-
-def dig(t: Template, path: Path, keys: tuple[str, ...]) -> list[Branch]:
-    """Every value `keys` below `path` can take, each with the conditions that lead to it."""
-    start = t.prop_at(path)
-    branches = t.branches(start) if start is not None else [Branch(NO_VALUE)]
-    for key in keys:
-        following: list[Branch] = []
-        for branch in branches:
-            if branch.value is UNKNOWN:
-                following.append(branch)
-            elif isinstance(branch.value, dict) and key in branch.value:
-                for inner in t.branches(branch.value[key]):
-                    merged = _merge(branch.conditions, inner.conditions)
-                    if merged is not None:
-                        following.append(Branch(inner.value, merged))
-            else:
-                following.append(Branch(NO_VALUE, branch.conditions))
-        branches = following
-    return branches
-
-
-def _merge(outer: Conditions, inner: Conditions) -> Conditions | None:
-    merged = dict(outer)
-    for name, truth in inner:
-        if merged.setdefault(name, truth) != truth:
-            return None
-    return tuple(sorted(merged.items()))
+def _absent(t: Template, path: Path, keys: tuple[str, ...]) -> list[Conditions]:
+    return [branch.conditions for branch in t.absent_when(t.prop_at(path), keys)]
 
 
 def _rule_targets(t: Template, rule: Rule) -> Iterator[Hit]:
@@ -74,7 +41,7 @@ def _rule_targets(t: Template, rule: Rule) -> Iterator[Hit]:
             path = (*resource.properties_path, "Targets", index)
             target_id = target.get("Id") if isinstance(target, dict) else None
             name = f"Target '{target_id}'" if isinstance(target_id, str) else f"Target {index + 1}"
-            for when in absent_along(t, path, ("DeadLetterConfig", "Arn")):
+            for when in _absent(t, path, ("DeadLetterConfig", "Arn")):
                 yield rule.hit(
                     f"{name} of rule '{resource.logical_id}' has no DeadLetterConfig: "
                     f"{RULE_DROPS}",
@@ -87,7 +54,7 @@ def _rule_targets(t: Template, rule: Rule) -> Iterator[Hit]:
 def _schedules(t: Template, rule: Rule) -> Iterator[Hit]:
     for resource in t.of_type("AWS::Scheduler::Schedule"):
         path = (*resource.properties_path, "Target")
-        for when in absent_along(t, path, ("DeadLetterConfig", "Arn")):
+        for when in _absent(t, path, ("DeadLetterConfig", "Arn")):
             yield rule.hit(
                 f"The target of schedule '{resource.logical_id}' has no DeadLetterConfig: "
                 f"{SCHEDULE_DROPS}",
@@ -105,7 +72,7 @@ def _fifo_dead_letter(
     arn_path = (*path, "DeadLetterConfig", "Arn")
     place = arn_path if t.prop_at(arn_path) is not None else (*path, "DeadLetterConfig")
     seen: set[tuple[str, Conditions]] = set()
-    for branch in dig(t, path, ("DeadLetterConfig", "Arn")):
+    for branch in t.values_along(t.prop_at(path), ("DeadLetterConfig", "Arn")):
         for queue, when in _fifo_queues(t, branch):
             if (queue, when) in seen:
                 continue
@@ -129,7 +96,7 @@ def _fifo_queues(t: Template, branch: Branch) -> Iterator[tuple[str, Conditions]
     if queue is None or queue.type != "AWS::SQS::Queue":
         return
     for fifo in t.branches(queue.properties.get("FifoQueue")):
-        merged = _merge(branch.conditions, fifo.conditions)
+        merged = merge_conditions(branch.conditions, fifo.conditions)
         if merged is not None and str(fifo.value).lower() == "true":
             yield f"'{queue.logical_id}'", merged
 
@@ -144,7 +111,7 @@ def _sam_events(t: Template, rule: Rule) -> Iterator[Hit]:
             path = (*owner.properties_path, "Events", name)
             who = f"{event['Type']} event '{name}' of {kind} '{owner.logical_id}'"
             drops = SCHEDULE_DROPS if event["Type"] == "ScheduleV2" else RULE_DROPS
-            for when in absent_along(t, path, ("Properties", "DeadLetterConfig")):
+            for when in _absent(t, path, ("Properties", "DeadLetterConfig")):
                 yield rule.hit(
                     f"{who} has no DeadLetterConfig: {drops}",
                     Place(path, key=True),

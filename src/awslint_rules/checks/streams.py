@@ -10,7 +10,6 @@ from ..graph import INVOKES, POLL, STREAM_SERVICES, Edge
 from ..intrinsics import NO_VALUE, as_number, combine
 from ..template import Template
 from . import at_edge
-from .events import absent_along
 
 SERVICE_NAMES = {"kinesis": "Kinesis", "dynamodb": "DynamoDB stream"}
 
@@ -31,14 +30,14 @@ def _describe(edge: Edge) -> str:
 def stream_mapping_without_failure_destination(t: Template, rule: Rule) -> Iterator[Hit]:
     for edge in _stream_mappings(t):
         keys = ("DestinationConfig", "OnFailure", "Destination")
-        for when in absent_along(t, edge.settings, keys):
+        for absent in t.absent_when(t.prop_at(edge.settings), keys):
             yield rule.hit(
                 f"{_describe(edge)} has no on-failure destination (DestinationConfig.OnFailure): "
                 "records Lambda discards once the retries or the maximum record age run out "
                 "leave no trace",
                 at_edge(edge, ""),
                 edge.owner,
-                when=when,
+                when=absent.conditions,
             )
 
 
