@@ -1,21 +1,23 @@
-"""Benchmark awslint-rules against cfn-lint on the same inputs, in one run.
+"""Benchmark awslint-rules against cfn-lint (alone and with the awslint-rules plugin) and
+checkov, on the same inputs, in one run.
 
 Cases (each tool runs as a cold process, the way pre-commit runs it; output goes to /dev/null):
 
 * small   - examples/sam-api-and-queue.yaml, median of N runs (7; --quick: 3)
-* large   - a generated 400-resource SAM/CFN template (scripts/make_large_template.py), median
-* corpus  - ../shared/corpus (sibling of the repo root), one invocation per tool with all files
-            as arguments, once. cfn-lint needs minutes for the full corpus, so by default
-            awslint-rules runs on all files and both tools run on a deterministic sample
-            (--corpus-sample, default 300) that gives the ratio. --corpus-sample 0 runs both on
-            all files.
+* 400     - a generated 400-resource SAM/CFN template (scripts/make_large_template.py), median
+* 500 / 5000 - generated templates for the growth check (awslint-rules only unless --full)
+* corpus  - ../shared/corpus, one invocation per tool with all files as arguments, once.
+            awslint-rules runs on all files; every tool runs on a deterministic sample
+            (--corpus-sample, default 300) for the ratios; --corpus-sample 0 runs all on all.
 * floor   - in-process yaml.compose(text, Loader=yaml.CSafeLoader) over the same corpus files:
             the least any YAML-based linter has to do; awslint-rules is reported as a multiple.
 
 Wall time is measured around each child; peak memory and CPU time come from the child's own
-rusage (os.wait4). Linter exit codes are findings, not failures.
+rusage (os.wait4). Linter exit codes are findings, not failures. The last section checks the
+targets of the speed issue and says PASS or MISS for each.
 
-Usage: python scripts/benchmark.py [--quick] [--runs N] [--corpus-sample N] [--corpus DIR]
+Usage: python scripts/benchmark.py [--quick] [--full] [--runs N] [--corpus-sample N]
+       [--corpus DIR] [--checkov PATH]
 """
 
 from __future__ import annotations
@@ -44,6 +46,10 @@ LARGE_RESOURCES = 400
 SAMPLE_SEED = 20240601
 AWSLINT = "awslint-rules"
 CFN_LINT = "cfn-lint"
+PLUGIN = "cfn-lint+plugin"
+CHECKOV = "checkov"
+PLUGIN_MODULE = "awslint_rules.cfnlint_plugin"
+GROWTH_SIZES = (500, 5000)
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,7 @@ class Tool:
     name: str
     exe: str | None
     flags: tuple[str, ...]
+    note: str = "not installed"
 
     def argv(self, files: Sequence[Path]) -> list[str]:
         assert self.exe is not None
@@ -91,6 +98,7 @@ class Measurement:
 
 @dataclass
 class CaseResult:
+    key: str
     label: str
     n_files: int
     results: dict[str, Measurement]
@@ -122,11 +130,30 @@ def find_tool(name: str) -> str | None:
     return _resolve_pyenv_shim(found) if found else None
 
 
-def make_tools() -> dict[str, Tool]:
+def make_tools(checkov: str | None) -> dict[str, Tool]:
+    cfn_lint = find_tool(CFN_LINT)
+    plugin_ok = cfn_lint is not None and _importable(cfn_lint, PLUGIN_MODULE)
     return {
         AWSLINT: Tool(AWSLINT, find_tool(AWSLINT), ("--format", "json")),
-        CFN_LINT: Tool(CFN_LINT, find_tool(CFN_LINT), ("-f", "json", "--")),
+        CFN_LINT: Tool(CFN_LINT, cfn_lint, ("-f", "json", "--")),
+        PLUGIN: Tool(PLUGIN, cfn_lint if plugin_ok else None,
+                     ("-f", "json", "-a", PLUGIN_MODULE, "--"),
+                     note=f"{PLUGIN_MODULE} not importable next to cfn-lint"),
+        CHECKOV: Tool(CHECKOV, checkov or find_tool(CHECKOV),
+                      ("--framework", "cloudformation", "--skip-download", "--quiet",
+                       "-o", "json", "-f")),
     }
+
+
+def _importable(executable: str, module: str) -> bool:
+    """Whether the interpreter behind a console script can import `module`."""
+    try:
+        first = Path(executable).read_text(encoding="utf-8", errors="replace").splitlines()[0]
+    except (OSError, IndexError):
+        return False
+    python = first[2:].strip() if first.startswith("#!") else sys.executable
+    probe = subprocess.run([python, "-c", f"import {module}"], capture_output=True, check=False)
+    return probe.returncode == 0
 
 
 def tool_version(tool: Tool) -> str:
@@ -181,7 +208,7 @@ def warm_up(tools: dict[str, Tool], template: Path) -> None:
 
 def measure(tool: Tool, files: Sequence[Path], runs: int) -> Measurement:
     if tool.exe is None:
-        return Measurement(note="not installed")
+        return Measurement(note=tool.note)
     result = Measurement()
     for i in range(runs):
         progress(f"  {tool.name}: run {i + 1}/{runs} on {len(files)} file(s)")
@@ -250,6 +277,7 @@ def parse_floor(files: Sequence[Path]) -> Floor | None:
 
 
 def run_case(
+    key: str,
     label: str,
     files: Sequence[Path],
     tools: dict[str, Tool],
@@ -262,46 +290,53 @@ def run_case(
         name: measure(tool, files, runs) if only is None or name in only else skipped(skip_note)
         for name, tool in tools.items()
     }
-    return CaseResult(label, len(files), results)
+    return CaseResult(key, label, len(files), results)
+
+
+def generated_cases(tools: dict[str, Tool], runs: int, full: bool, tmp: Path) -> list[CaseResult]:
+    cases = []
+    for size in (LARGE_RESOURCES, *GROWTH_SIZES):
+        path = tmp / f"generated-{size}.yaml"
+        path.write_text(make_template(size), encoding="utf-8")
+        only = None if size == LARGE_RESOURCES or full else [AWSLINT]
+        cases.append(run_case(str(size), f"generated: {size} resources", [path], tools, runs,
+                              only=only, skip_note="skipped (--full runs it)"))
+    return cases
 
 
 def corpus_cases(
     corpus: Path, tools: dict[str, Tool], sample_size: int
-) -> tuple[list[CaseResult], list[str]]:
-    """awslint-rules on all files, both tools on the sample; plus parse-floor lines."""
+) -> tuple[list[CaseResult], list[str], float | None]:
+    """awslint-rules on all files, every tool on the sample; the parse floor of both."""
     if not corpus.is_dir():
-        return [], [f"corpus: skipped, {corpus} does not exist"]
+        return [], [f"corpus: skipped, {corpus} does not exist"], None
     files = corpus_files(corpus)
     if not files:
-        return [], [f"corpus: skipped, no template files under {corpus}"]
+        return [], [f"corpus: skipped, no template files under {corpus}"], None
     warm_page_cache(files)
     subset = sample(files, sample_size)
     cases: list[CaseResult] = []
     notes: list[str] = []
     if len(subset) < len(files):
-        cases.append(
-            run_case(
-                f"corpus, all {len(files)} files",
-                files,
-                tools,
-                1,
-                only=[AWSLINT],
-                skip_note=f"skipped (sample of {len(subset)} below)",
-            )
-        )
-        cases.append(run_case(f"corpus, sample {len(subset)} files", subset, tools, 1))
+        cases.append(run_case("corpus", f"corpus, all {len(files)} files", files, tools, 1,
+                              only=[AWSLINT], skip_note=f"sample of {len(subset)} below"))
+        cases.append(run_case("corpus-sample", f"corpus, sample {len(subset)} files", subset,
+                              tools, 1))
         notes.append(
             f"corpus sample: {len(subset)} of {len(files)} files, random.Random({SAMPLE_SEED})"
-            " sample, sorted; cfn-lint runs only on the sample (use --corpus-sample 0 for all)"
+            " sample, sorted; the other tools run only on the sample (--corpus-sample 0: all)"
         )
     else:
-        cases.append(run_case(f"corpus, all {len(files)} files", files, tools, 1))
-    notes.extend(floor_notes(cases, files, subset))
-    return cases, notes
+        cases.append(run_case("corpus", f"corpus, all {len(files)} files", files, tools, 1))
+    floor_lines, whole_multiple = floor_notes(cases, files, subset)
+    return cases, notes + floor_lines, whole_multiple
 
 
-def floor_notes(cases: list[CaseResult], files: list[Path], subset: list[Path]) -> list[str]:
+def floor_notes(
+    cases: list[CaseResult], files: list[Path], subset: list[Path]
+) -> tuple[list[str], float | None]:
     notes: list[str] = []
+    whole: float | None = None
     for case, group in zip(cases, (files, subset), strict=False):
         progress(f"floor: yaml.compose on {len(group)} files")
         floor = parse_floor(group)
@@ -309,13 +344,15 @@ def floor_notes(cases: list[CaseResult], files: list[Path], subset: list[Path]) 
             notes.append("parse floor: skipped, PyYAML is not importable")
             continue
         lint = case.results[AWSLINT].median
-        multiple = f"{lint / floor.seconds:.1f}x the floor" if lint and floor.seconds else "n/a"
+        multiple = lint / floor.seconds if lint and floor.seconds else None
+        if case.key == "corpus":
+            whole = multiple
         notes.append(
             f"parse floor ({case.label}): yaml.compose with {floor.loader} in-process "
-            f"{fmt_seconds(floor.seconds)} ({floor.failures} unparseable); "
-            f"awslint-rules {fmt_seconds(lint)} = {multiple}"
+            f"{fmt_seconds(floor.seconds)} ({floor.failures} unparseable); awslint-rules "
+            f"{fmt_seconds(lint)} = {f'{multiple:.1f}x' if multiple else 'n/a'} the floor"
         )
-    return notes
+    return notes, whole
 
 
 # --------------------------------------------------------------------------- report
@@ -331,50 +368,76 @@ def fmt_mb(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
 
 
-def fmt_ratio(ours: Measurement, theirs: Measurement) -> str:
-    if ours.median and theirs.median:
-        return f"{theirs.median / ours.median:.1f}x"
-    return "-"
-
-
 def cell(m: Measurement, value: Callable[[Measurement], str]) -> str:
     return value(m) if m.runs else (m.note or "-")
 
 
+def ratio(numerator: Measurement, denominator: Measurement) -> float | None:
+    if numerator.median and denominator.median:
+        return numerator.median / denominator.median
+    return None
+
+
 def table_rows(cases: list[CaseResult]) -> list[list[str]]:
-    rows = [
-        [
-            "case",
-            "files",
-            "runs",
-            "awslint-rules",
-            "cfn-lint",
-            "ratio cfn/awslint",
-            "awslint cpu",
-            "cfn-lint cpu",
-            "awslint peak MB",
-            "cfn-lint peak MB",
-            "exit codes a/c",
-        ]
-    ]
+    """One row per case and tool; 'x awslint' is that tool's time over awslint-rules' time."""
+    rows = [["case", "files", "tool", "runs", "wall (median)", "cpu", "peak MB", "x awslint",
+             "exit"]]
     for case in cases:
-        ours, theirs = case.results[AWSLINT], case.results[CFN_LINT]
-        rows.append(
-            [
-                case.label,
-                str(case.n_files),
-                str(max(len(ours.runs), len(theirs.runs))),
-                cell(ours, lambda m: fmt_seconds(m.median)),
-                cell(theirs, lambda m: fmt_seconds(m.median)),
-                fmt_ratio(ours, theirs),
-                fmt_seconds(ours.cpu),
-                fmt_seconds(theirs.cpu),
-                fmt_mb(ours.peak_mb),
-                fmt_mb(theirs.peak_mb),
-                f"{ours.exit_codes}/{theirs.exit_codes}",
-            ]
-        )
+        ours = case.results[AWSLINT]
+        for name, m in case.results.items():
+            times = ratio(m, ours)
+            rows.append([
+                case.label, str(case.n_files), name, str(len(m.runs)) if m.runs else "-",
+                cell(m, lambda x: fmt_seconds(x.median)), fmt_seconds(m.cpu), fmt_mb(m.peak_mb),
+                f"{times:.1f}x" if times and name != AWSLINT else "-", m.exit_codes,
+            ])
     return rows
+
+
+@dataclass(frozen=True)
+class Target:
+    what: str
+    measured: float | None
+    limit: float
+    at_most: bool  # True: measured <= limit passes; False: measured >= limit passes
+    unit: str = "x"
+
+    def line(self) -> str:
+        if self.measured is None:
+            return f"n/a   {self.what}: not measured"
+        ok = self.measured <= self.limit if self.at_most else self.measured >= self.limit
+        bound = "<=" if self.at_most else ">="
+        value = f"{self.measured:.2f}{self.unit}"
+        return f"{'PASS' if ok else 'MISS'}  {self.what}: {value} (target {bound} " \
+               f"{self.limit:g}{self.unit})"
+
+
+def targets(cases: dict[str, CaseResult], floor_multiple: float | None) -> list[Target]:
+    def tool(case: str, name: str) -> Measurement:
+        found = cases.get(case)
+        return found.results[name] if found else Measurement()
+
+    small, large = tool("small", AWSLINT), tool("400", AWSLINT)
+    corpus_case = "corpus-sample" if "corpus-sample" in cases else "corpus"
+    growth = ratio(tool("5000", AWSLINT), tool("500", AWSLINT))
+    return [
+        Target("small template, cold: cfn-lint / awslint-rules",
+               ratio(tool("small", CFN_LINT), small), 10, at_most=False),
+        Target("small template, cold: awslint-rules wall", small.median, 0.25, True, " s"),
+        Target("400 resources: cfn-lint / awslint-rules",
+               ratio(tool("400", CFN_LINT), large), 20, at_most=False),
+        Target(f"{corpus_case}: cfn-lint / awslint-rules",
+               ratio(tool(corpus_case, CFN_LINT), tool(corpus_case, AWSLINT)), 20, False),
+        Target("whole corpus: awslint-rules / bare C-loader parse", floor_multiple, 3, True),
+        Target("growth: 5000-resource / 500-resource time", growth, 12, at_most=True),
+        *(
+            Target(f"plugin overhead on {case}: (cfn-lint+plugin) / cfn-lint",
+                   ratio(tool(case, PLUGIN), tool(case, CFN_LINT)), 1.10, at_most=True)
+            for case in ("small", "400", corpus_case)
+        ),
+        Target("whole corpus: awslint-rules peak memory", tool("corpus", AWSLINT).peak_mb,
+               150, True, " MB"),
+    ]
 
 
 def render_table(rows: list[list[str]]) -> str:
@@ -404,32 +467,33 @@ def machine_info(tools: dict[str, Tool]) -> list[str]:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3 runs per timed case, not 7")
-    parser.add_argument("--runs", type=int, default=None, help="runs per small/large case")
+    parser.add_argument("--runs", type=int, default=None, help="runs per single-template case")
+    parser.add_argument("--full", action="store_true",
+                        help="also run the other tools on the 500/5000-resource templates")
     parser.add_argument(
         "--corpus-sample",
         type=int,
         default=300,
         metavar="N",
-        help="files in the deterministic corpus sample both tools run on (0: all files)",
+        help="files in the deterministic corpus sample every tool runs on (0: all files)",
     )
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="corpus directory")
+    parser.add_argument("--checkov", default=None, help="checkov executable (default: PATH)")
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     runs = args.runs or (3 if args.quick else 7)
-    tools = make_tools()
+    tools = make_tools(args.checkov)
     info = machine_info(tools)
     started = time.perf_counter()
     warm_up(tools, SMALL_TEMPLATE)
-    cases = [run_case("small: sam-api-and-queue.yaml", [SMALL_TEMPLATE], tools, runs)]
+    cases = [run_case("small", "small: sam-api-and-queue.yaml", [SMALL_TEMPLATE], tools, runs)]
     with tempfile.TemporaryDirectory(prefix="awslint-bench-") as tmp:
-        large = Path(tmp) / f"large-{LARGE_RESOURCES}.yaml"
-        large.write_text(make_template(LARGE_RESOURCES), encoding="utf-8")
-        cases.append(run_case(f"large: {LARGE_RESOURCES} resources", [large], tools, runs))
-    corpus, notes = corpus_cases(args.corpus.resolve(), tools, args.corpus_sample)
-    cases.extend(corpus)
+        cases += generated_cases(tools, runs, args.full, Path(tmp))
+    corpus, notes, floor_multiple = corpus_cases(args.corpus.resolve(), tools, args.corpus_sample)
+    cases += corpus
     print("\n".join(info))
     print()
     print(render_table(table_rows(cases)))
@@ -439,6 +503,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "times are wall-clock medians per cold process (corpus: one run); cpu = user+sys of the "
         "child; peak MB = max ru_maxrss; exit codes are findings, not failures"
     )
+    print()
+    print("targets:")
+    for target in targets({case.key: case for case in cases}, floor_multiple):
+        print("  " + target.line())
     print(f"benchmark took {time.perf_counter() - started:.1f} s")
     return 0
 
