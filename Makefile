@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean fuzz
 
 $(BIN)/awslint-rules: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ test: $(BIN)/awslint-rules
 bench: $(BIN)/awslint-rules
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python scripts/benchmark.py
+
+fuzz: $(BIN)/awslint-rules
+	AWSLINT_FUZZ_PROFILE=long $(BIN)/python -m pytest -q tests/test_fuzz.py
+	$(BIN)/python scripts/mutation_fuzz.py --seconds $${FUZZ_SECONDS:-300} --seed $${FUZZ_SEED:-0}
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info

@@ -308,3 +308,39 @@ def test_none_resource_values_and_string_events() -> None:
 def test_non_mapping_resources() -> None:
     assert expand_count(None).expanded == 0  # type: ignore[arg-type]
     assert expand_count(["a", "b"]).expanded == 0  # type: ignore[arg-type]
+
+
+# DeploymentPreference.Enabled / CreateUsagePlan given as !Ref P: SAM decides with the parameter's
+# value (confirmed with the translator: Default false/"False" -> 4, "true"/"FALSE" -> 7; NONE -> 3,
+# PER_API/SHARED -> 6); without a known value the reference counts as set.
+_DEPLOYING = {
+    "F": fn(AutoPublishAlias="live",
+            DeploymentPreference={"Type": "AllAtOnce", "Enabled": {"Ref": "P"}}),
+}
+_USAGE_PLAN = {
+    "A": {"Type": "AWS::Serverless::Api", "Properties": {
+        "StageName": "s", "Auth": {"ApiKeyRequired": True,
+                                   "UsagePlan": {"CreateUsagePlan": {"Ref": "P"}}}}},
+}
+
+
+@pytest.mark.parametrize(
+    ("resources", "value", "expected"),
+    [
+        (_DEPLOYING, "false", 4),
+        (_DEPLOYING, "False", 4),
+        (_DEPLOYING, False, 4),
+        (_DEPLOYING, "true", 7),
+        (_DEPLOYING, "FALSE", 7),
+        (_DEPLOYING, None, 7),
+        (_USAGE_PLAN, "NONE", 3),
+        (_USAGE_PLAN, "PER_API", 6),
+        (_USAGE_PLAN, "SHARED", 6),
+        (_USAGE_PLAN, None, 6),
+    ],
+)
+def test_parameter_values_resolve_what_sam_resolves(
+    resources: dict[str, Any], value: Any, expected: int
+) -> None:
+    parameters = {} if value is None else {"P": value}
+    assert expand_count(resources, None, parameters).expanded == expected

@@ -63,3 +63,54 @@ def test_results_are_explicit_and_repo_relative(log):
     assert warning["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == (
         "examples/sam-api-and-queue.yaml")
     assert warning["relatedLocations"][0]["message"]["text"]
+
+
+def _sarif_of(text: str, tmp_path, settings) -> dict:
+    template = tmp_path / "stack.yaml"
+    template.write_text(text)
+    findings = lint_file(str(template), settings).findings
+    return json.loads(sarif_report(findings, settings.rules, root=str(tmp_path)))
+
+
+def test_line_shift_keeps_partial_fingerprints(tmp_path, settings):
+    """GitHub matches alerts across commits by partialFingerprints: moving lines must not
+    change them (or every edit above a finding would close and reopen its alert)."""
+    text = (ROOT / "examples" / "sam-api-and-queue.yaml").read_text()
+    before = _sarif_of(text, tmp_path, settings)["runs"][0]["results"]
+    shifted = "# a comment\n# another\n\n" + text
+    after = _sarif_of(shifted, tmp_path, settings)["runs"][0]["results"]
+    assert len(before) == len(after) >= 3
+    for old, new in zip(before, after, strict=True):
+        assert old["partialFingerprints"] == new["partialFingerprints"]
+        assert old["ruleId"] == new["ruleId"]
+        old_line = old["locations"][0]["physicalLocation"]["region"]["startLine"]
+        assert new["locations"][0]["physicalLocation"]["region"]["startLine"] == old_line + 3
+    fingerprints = [r["partialFingerprints"]["awslintRules/v1"] for r in before]
+    assert len(set(fingerprints)) == len(fingerprints)
+
+
+def test_two_runs_are_byte_identical(tmp_path):
+    import subprocess
+    import sys
+
+    outputs = []
+    for name in ("first.sarif", "second.sarif"):
+        subprocess.run([sys.executable, "-m", "awslint_rules", "check", "--format", "sarif",
+                        "--output", str(tmp_path / name), "examples", "fixtures/WA3002"],
+                       cwd=ROOT, check=False, capture_output=True)
+        outputs.append((tmp_path / name).read_bytes())
+    assert outputs[0] == outputs[1] and outputs[0]
+    results = json.loads(outputs[0])["runs"][0]["results"]
+    keys = [(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+             r["locations"][0]["physicalLocation"]["region"]["startLine"],
+             r["locations"][0]["physicalLocation"]["region"]["startColumn"], r["ruleId"])
+            for r in results]
+    assert keys == sorted(keys)  # deterministic order: file, position, rule
+
+
+def test_every_rule_has_help_and_every_result_a_level(log):
+    driver = log["runs"][0]["tool"]["driver"]
+    for rule in driver["rules"]:
+        assert rule["help"]["text"].strip() and rule["help"]["markdown"].startswith("## ")
+        assert rule["defaultConfiguration"]["level"] in ("error", "warning", "note")
+    assert all("level" in result for result in log["runs"][0]["results"])

@@ -18,7 +18,7 @@ except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 BUILTIN_DIR = FsPath(__file__).parent / "catalog"
-ENGINE_CHECKS = ("engine:parse", "engine:internal")
+ENGINE_CHECKS = ("engine:parse", "engine:internal", "engine:suppressions")
 
 
 class CatalogError(Exception):
@@ -75,6 +75,9 @@ def load_catalog(extra_dirs: Iterable[str] = ()) -> dict[str, Rule]:
             raise CatalogError(f"rule folder not found: {directory}")
         for file in sorted(directory.glob("*.yaml")):
             rule = _rule_from_file(file)
+            if directory != BUILTIN_DIR and "check" in rule.doc:
+                raise CatalogError(f"{file}: a rule of a user folder must be declarative "
+                                   "('match:'); 'check:' names built-in code only")
             if rule.id in rules:
                 raise CatalogError(f"{file}: rule id {rule.id} is defined twice")
             rules[rule.id] = rule

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import suppressions
 from .catalog import Rule
 from .findings import Finding, Hit, Related, fingerprint
-from .load import FILE_START, Document, NotATemplate, ParseError, Span, load_document
+from .load import FILE_START, Document, NotATemplate, ParseError, Path, Span, load_document
+from .suppressions import Suppressed
 from .template import Template
 
 PARSE_ERROR = "EA0000"
+UNREADABLE = "cannot read: "  # FileResult.skipped of a file that vanished or cannot be read
 INTERNAL_ERROR = "EA0001"
 
 
@@ -20,6 +23,8 @@ INTERNAL_ERROR = "EA0001"
 class Settings:
     rules: Mapping[str, Rule]
     parameters: Mapping[str, str] = field(default_factory=dict)
+    # every rule id that exists (selected or not): a suppression naming none of them is a typo
+    known_rules: Collection[str] = ()
 
 
 @dataclass
@@ -27,13 +32,14 @@ class FileResult:
     file: str
     findings: list[Finding] = field(default_factory=list)
     skipped: str | None = None  # why the file is not a template
+    suppressed: list[Suppressed] = field(default_factory=list)  # by the template's Metadata
 
 
 def lint_file(file: str, settings: Settings) -> FileResult:
     try:
         raw = _read(file)
     except OSError as error:
-        return FileResult(file, skipped=f"cannot read: {error.strerror or error}")
+        return FileResult(file, skipped=f"{UNREADABLE}{error.strerror or error}")
     return lint_bytes(file, raw, settings)
 
 
@@ -58,7 +64,38 @@ def lint_bytes(file: str, raw: bytes, settings: Settings) -> FileResult:
     findings: list[Finding] = []
     for rule in settings.rules.values():
         findings.extend(_run_rule(rule, template, settings))
-    return FileResult(file, _deduplicated(findings))
+    return _suppressed(FileResult(file, _deduplicated(findings)), document, settings)
+
+
+def _suppressed(result: FileResult, document: Document, settings: Settings) -> FileResult:
+    """Apply the template's suppressions; report malformed (WA0003) and unused (IA0002) ones."""
+    entries, problems = suppressions.read(document.data)
+    if not entries and not problems:
+        return result
+    kept, result.suppressed, used = suppressions.apply(result.findings, entries)
+    for problem in problems:
+        kept += _meta_finding(settings, suppressions.INVALID, document, problem.message,
+                              problem.resource, problem.path, problem.key)
+    known = settings.known_rules or settings.rules
+    for entry in entries:
+        message = None if entry in used else suppressions.unused_message(entry, known,
+                                                                         settings.rules)
+        if message is not None:
+            kept += _meta_finding(settings, suppressions.UNUSED, document, message,
+                                  entry.resource, entry.path, entry.key)
+    result.findings = _deduplicated(kept)
+    return result
+
+
+def _meta_finding(settings: Settings, rule_id: str, document: Document, message: str,
+                  resource: str | None, path: Path, key: bool) -> list[Finding]:
+    rule = settings.rules.get(rule_id)
+    if rule is None:
+        return []
+    return [Finding(rule_id, rule.level, message, document.path,
+                    document.locate(path, key=key), resource, path,
+                    fingerprint=fingerprint(rule_id, _portable(document.path), resource, path,
+                                            message))]
 
 
 def _run_rule(rule: Rule, template: Template, settings: Settings) -> list[Finding]:
@@ -79,7 +116,7 @@ def _engine_finding(
     if rule is None:
         return []
     return [Finding(rule_id, rule.level, message, file, span,
-                    fingerprint=fingerprint(rule_id, file, None, (), message))]
+                    fingerprint=fingerprint(rule_id, _portable(file), None, (), message))]
 
 
 def _finding(rule: Rule, document: Document, hit: Hit) -> Finding:
@@ -108,7 +145,16 @@ def _identity(hit: Hit) -> str:
 
 
 def _portable(file: str) -> str:
-    return file.replace(os.sep, "/")
+    """The file as fingerprints know it: `./t.yaml`, `t.yaml` and `$PWD/t.yaml` are one file,
+    so a baseline written by `awslint-rules .` matches `awslint-rules t.yaml`."""
+    if file == "-":
+        return file
+    absolute = os.path.abspath(file)
+    try:
+        relative = os.path.relpath(absolute)
+    except ValueError:  # another drive
+        relative = ".."
+    return (absolute if relative.startswith("..") else relative).replace(os.sep, "/")
 
 
 def _deduplicated(findings: Iterable[Finding]) -> list[Finding]:

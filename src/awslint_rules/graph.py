@@ -297,25 +297,56 @@ def _sam_function(t: Template, r: Resource, graph: Graph) -> None:
         graph.add(Edge(DEAD_LETTERS, r.logical_id, _source_id(t, target), "on-failure",
                        r.logical_id, on_failure.path, on_failure.path))
     events = r.properties.get("Events")
+    covered = _default_route_apis(t, r, events)
     for name, event in (events.items() if isinstance(events, dict) else ()):
-        if isinstance(event, dict) and event.get("Type") in SAM_EVENTS:
-            _sam_event(t, r, graph, name, event)
+        if isinstance(event, dict) and isinstance(event.get("Type"), str) \
+                and event["Type"] in SAM_EVENTS:
+            _sam_event(t, r, graph, name, event, covered)
 
 
-def _sam_event(t: Template, r: Resource, graph: Graph, name: str, event: dict[str, Any]) -> None:
+def _is_default_route(props: dict[str, Any]) -> bool:
+    """An HttpApi event on the `$default` route (also: no Path and no Method)."""
+    path, method = props.get("Path"), props.get("Method")
+    if not path and not method:
+        return True
+    return path == "$default" and str(method).lower() in ("any", "x-amazon-apigateway-any-method")
+
+
+def _default_route_apis(t: Template, r: Resource, events: Any) -> set[str]:
+    """HttpApi ids (repr) where the function has the `$default` route: SAM's permission for it
+    covers every route, so SAM adds none for the function's other routes on that API (unless
+    AutoPublishAlias is set: then it does not notice)."""
+    alias = t.prop(r, "AutoPublishAlias")
+    if alias is not None and alias.raw not in (None, ""):
+        return set()
+    return {
+        repr(_mapping(event.get("Properties")).get("ApiId"))
+        for event in _mapping(events).values()
+        if isinstance(event, dict) and event.get("Type") == "HttpApi"
+        and _is_default_route(_mapping(event.get("Properties")))
+    }
+
+
+def _sam_event(
+    t: Template, r: Resource, graph: Graph, name: str, event: dict[str, Any], covered: set[str]
+) -> None:
     service, mode, source_key, principal = SAM_EVENTS[event["Type"]]
     props = _mapping(event.get("Properties"))
     path: Path = (*r.properties_path, "Events", name)
     settings: Path = (*path, "Properties")
     source = _source_id(t, props.get(source_key)) if source_key else None
+    permitted: str | None = r.logical_id
+    if event["Type"] == "HttpApi" and not _is_default_route(props):
+        principal = None if repr(props.get("ApiId")) in covered else principal
     if event["Type"] == "SNS":
-        protocol = "lambda"
+        topic, endpoint, protocol = source, r.logical_id, "lambda"
         if props.get("SqsSubscription") not in (None, False, "false"):
-            service, mode, protocol = "sqs", POLL, "sqs"  # SAM puts its own queue in between
+            # SAM puts a queue in between (its own, or QueueArn): the function polls the queue,
+            # and a queue policy (not a Lambda permission) lets the topic send to it.
             sqs = _mapping(props.get("SqsSubscription"))
-            if "QueueArn" in sqs:  # ... or this template's queue: the function polls that queue
-                source = _source_id(t, sqs["QueueArn"])
-        graph.add(Edge(SUBSCRIBES, source, r.logical_id, protocol, r.logical_id, path, settings,
+            service, mode, protocol = "sqs", POLL, "sqs"
+            source = endpoint = permitted = _source_id(t, sqs.get("QueueArn"))
+        graph.add(Edge(SUBSCRIBES, topic, endpoint, protocol, r.logical_id, path, settings,
                        sam=True))
         for redrive in _redrive_targets(props.get("RedrivePolicy")):
             _dead_letter(t, graph, r, redrive, (*settings, "RedrivePolicy"), "subscription-dlq")
@@ -327,8 +358,13 @@ def _sam_event(t: Template, r: Resource, graph: Graph, name: str, event: dict[st
     graph.add(Edge(INVOKES, source, r.logical_id, service, r.logical_id, path, settings, mode,
                    sam=True))
     if principal:
-        graph.add(Edge(PERMITS, None, r.logical_id, principal, r.logical_id, path, settings,
+        graph.add(Edge(PERMITS, None, permitted, principal, r.logical_id, path, settings,
                        sam=True))
+    dlq = props.get("DeadLetterConfig")
+    if principal == "events.amazonaws.com" and isinstance(dlq, dict) and "Arn" not in dlq:
+        # SAM creates the dead-letter queue and a policy letting EventBridge send to it
+        graph.add(Edge(PERMITS, None, None, principal, r.logical_id, path,
+                       (*settings, "DeadLetterConfig"), sam=True))
 
 
 def _sam_api(t: Template, r: Resource, graph: Graph) -> None:
@@ -381,7 +417,8 @@ def _api_v2_integration(t: Template, r: Resource, graph: Graph) -> None:
         service = "http-api"
     elif api is not None:
         protocol = t.resolver.one(api.properties.get("ProtocolType"))
-        service = {"HTTP": "http-api", "WEBSOCKET": "websocket-api"}.get(protocol, service)
+        if isinstance(protocol, str):
+            service = {"HTTP": "http-api", "WEBSOCKET": "websocket-api"}.get(protocol, service)
     _invoke(graph, _function_target(t, r.properties.get("IntegrationUri")),
             source=api.logical_id if api else None, service=service, owner=r.logical_id,
             path=(*r.properties_path, "IntegrationUri"), settings=r.properties_path, mode=SYNC)

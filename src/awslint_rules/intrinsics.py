@@ -238,7 +238,8 @@ class Resolver:
         for keys, conditions in combine(*(self.resolve(a, depth) for a in argument[:3])):
             value: Any = self._mappings
             for key in keys:
-                value = value.get(key, UNKNOWN) if isinstance(value, dict) else UNKNOWN
+                found = isinstance(value, dict) and isinstance(key, str)  # a list is no key
+                value = value.get(key, UNKNOWN) if found else UNKNOWN
             if value is UNKNOWN and len(argument) > 3:
                 value = argument[3].get("DefaultValue", UNKNOWN) if isinstance(
                     argument[3], dict

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -74,6 +74,10 @@ class Document:
     path: str
     data: dict[str, Any]
     root: yaml.Node | None
+    # mapping node id -> {key: (key node, value node)}: locate() stays linear in the path, not
+    # in the size of the mappings it walks (thousands of findings in a 5 MB template)
+    _keys: dict[int, dict[str, tuple[yaml.Node, yaml.Node]]] = field(
+        default_factory=dict, repr=False, compare=False)
 
     def locate(self, path: Path, *, key: bool = False) -> Span:
         """The span of the value at `path` (or of its key); the nearest existing ancestor."""
@@ -82,12 +86,26 @@ class Document:
             return FILE_START
         span = Span.of(node)
         for step in path:
-            found = _child(node, step)
+            found = self._child(node, step)
             if found is None:
                 return span
             key_node, node = found
             span = Span.of(key_node if key and key_node is not None else node)
         return span if key else Span.of(node)
+
+    def _child(
+        self, node: yaml.Node, step: str | int
+    ) -> tuple[yaml.Node | None, yaml.Node] | None:
+        if isinstance(node, yaml.MappingNode):
+            keys = self._keys.get(id(node))
+            if keys is None:
+                keys = {}
+                for key_node, value_node in _mapping_pairs(node):
+                    if isinstance(key_node, yaml.ScalarNode):  # a merged source may hold others
+                        keys.setdefault(key_node.value, (key_node, value_node))  # first wins
+                self._keys[id(node)] = keys
+            return keys.get(step) if isinstance(step, str) else None
+        return _child(node, step)
 
 
 def _child(node: yaml.Node, step: str | int) -> tuple[yaml.Node | None, yaml.Node] | None:

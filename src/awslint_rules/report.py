@@ -4,31 +4,70 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .findings import Finding
+
+if TYPE_CHECKING:
+    from .suppressions import Suppressed
 
 COLOURS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m"}
 RESET = "\033[0m"
 GITHUB_COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
 
 
-def text_report(findings: list[Finding], files: int, skipped: int, colour: bool = False) -> str:
+def text_report(
+    findings: list[Finding],
+    files: int,
+    skipped: int,
+    colour: bool = False,
+    *,
+    suppressed: Sequence[Suppressed] = (),
+    show_suppressed: bool = False,
+    statistics: Mapping[str, str] | None = None,
+) -> str:
+    """One line per finding, then (with `statistics`: rule id -> name) counts per rule, then
+    the summary. Suppressed findings are counted, and listed only with `show_suppressed`."""
+    shown = [(f, None) for f in findings]
+    if show_suppressed:
+        shown = sorted(shown + [(s.finding, s) for s in suppressed], key=lambda p: p[0].sort_key)
     lines = []
-    for f in findings:
+    for f, suppression in shown:
         level = f"{COLOURS[f.level]}{f.level}{RESET}" if colour else f.level
-        lines.append(f"{f.file}:{f.span.line}:{f.span.column}: {level} {f.rule} {f.message}")
-    lines.append(summary(findings, files, skipped))
+        line = f"{f.file}:{f.span.line}:{f.span.column}: {level} {f.rule} {f.message}"
+        if suppression is not None:
+            line += f" [suppressed: {suppression.reason or 'no reason given'}]"
+        lines.append(line)
+    if statistics is not None:
+        lines += statistics_lines(findings, statistics)
+    lines.append(summary(findings, files, skipped, suppressed))
     return "\n".join(lines) + "\n"
 
 
-def summary(findings: list[Finding], files: int, skipped: int) -> str:
+def statistics_lines(findings: Iterable[Finding], names: Mapping[str, str]) -> list[str]:
+    """`--statistics`: how many findings each rule reported, most first."""
+    counts = Counter(f.rule for f in findings)
+    levels = {f.rule: f.level for f in findings}
+    width = max((len(str(n)) for n in counts.values()), default=1)
+    return [
+        f"{count:>{width}}  {rule}  {levels[rule]:<7}  {names.get(rule, '')}".rstrip()
+        for rule, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    ]
+
+
+def summary(findings: list[Finding], files: int, skipped: int,
+            suppressed: Sequence[Suppressed] = ()) -> str:
     counts = Counter(f.level for f in findings)
     by_level = ", ".join(f"{counts[level]} {level}" for level in ("error", "warning", "info"))
     checked = files - skipped
     noun = "finding" if len(findings) == 1 else "findings"
     text = f"{len(findings)} {noun} ({by_level}) in {checked} template{'s' * (checked != 1)}"
+    kinds = Counter(s.kind for s in suppressed)
+    if kinds["inSource"]:
+        text += f"; {kinds['inSource']} suppressed in templates"
+    if kinds["external"]:
+        text += f"; {kinds['external']} in the baseline"
     return text + (f"; {skipped} file{'s' * (skipped != 1)} skipped (not templates)"
                    if skipped else "")
 
@@ -53,8 +92,16 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     }
 
 
-def json_report(findings: Iterable[Finding]) -> str:
-    return json.dumps([finding_dict(f) for f in findings], indent=2) + "\n"
+def json_report(findings: Iterable[Finding], suppressed: Iterable[Suppressed] = ()) -> str:
+    """A list of findings; `suppressed` ones (only passed with --show-suppressed) carry
+    `"suppression": {"kind": "inSource" | "external", "justification": ...}`."""
+    entries = [(f.sort_key, finding_dict(f)) for f in findings]
+    for s in suppressed:
+        entry = finding_dict(s.finding)
+        entry["suppression"] = {"kind": s.kind, "justification": s.reason}
+        entries.append((s.finding.sort_key, entry))
+    entries.sort(key=lambda pair: pair[0])
+    return json.dumps([entry for _, entry in entries], indent=2) + "\n"
 
 
 def _escape_data(text: str) -> str:

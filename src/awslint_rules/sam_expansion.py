@@ -12,8 +12,10 @@ against the first resource in template order that needs it, so ``by_resource`` s
 ``expanded``. Shared ids starting with "." are scoped to the resource that needs them.
 
 The tables were verified against aws-sam-translator 1.115 on the SAM translator's own test inputs
-and the serverless-patterns templates. Known gap: SAM resolves a few properties (e.g.
-``DeploymentPreference.Enabled: !Ref P``) from parameter defaults; here an intrinsic counts as set.
+and the serverless-patterns templates (tests/test_sam_translator.py). SAM resolves a few properties
+from parameter values before deciding what to create (``DeploymentPreference.Enabled: !Ref P``,
+``Auth.UsagePlan.CreateUsagePlan: !Ref P``); pass ``parameters`` (name -> value, as the linter
+resolved them) to do the same. An intrinsic that cannot be resolved counts as set.
 
 Inputs are untrusted: nothing here raises, and values of the wrong type are treated as absent.
 """
@@ -135,9 +137,10 @@ def _auto_destinations(props: Props) -> int:
 
 
 def _deploys(props: Props) -> bool:
+    """SAM: ``Enabled`` (default true) is off when falsy or the string "false"/"False"."""
     preference = props.get("DeploymentPreference")
     enabled = _map(preference).get("Enabled", True)
-    return isinstance(preference, Mapping) and enabled not in (False, "false", "False")
+    return isinstance(preference, Mapping) and bool(enabled) and enabled not in ("false", "False")
 
 
 def _deployment_group(props: Props) -> int:
@@ -490,6 +493,12 @@ IMPLICIT_APIS = {
     "ServerlessHttpApi": "AWS::Serverless::HttpApi",
 }
 
+# Properties SAM resolves from parameter values (``!Ref Param``) before it decides what to create.
+PARAMETER_PROPERTIES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "AWS::Serverless::Function": (("DeploymentPreference", "Enabled"),),
+    "AWS::Serverless::Api": (("Auth", "UsagePlan", "CreateUsagePlan"),),
+}
+
 # The Globals section merged into each resource type.
 GLOBALS_SECTIONS = {
     f"AWS::Serverless::{name}": name
@@ -521,6 +530,22 @@ def _merge(base: Any, override: Any) -> Any:
     return override
 
 
+def _with_parameters(props: Props, path: tuple[str, ...], parameters: Props) -> Props:
+    """``props`` with the ``{"Ref": name}`` at ``path`` replaced by the parameter's value."""
+    ref = _get(props, *path)
+    name = ref.get("Ref") if isinstance(ref, Mapping) and len(ref) == 1 else None
+    value = parameters.get(name) if isinstance(name, str) else None
+    if not isinstance(value, (str, bool, int, float)):
+        return props  # not a parameter reference, or a parameter without a known value
+    resolved = dict(props)
+    inner = resolved
+    for key in path[:-1]:
+        inner[key] = dict(_map(inner.get(key)))
+        inner = inner[key]
+    inner[path[-1]] = value
+    return resolved
+
+
 def _apply(parts: Iterable[Part], props: Props) -> tuple[int, list[str]]:
     count, keys = 0, []
     for part in parts:
@@ -550,7 +575,9 @@ def _embedded_connectors(resource: Props) -> int:
     return sum(_connector(_map(_map(c).get("Properties"))) for c in connectors)
 
 
-def _expand(resource_type: Any, props: Props, globals_: Props) -> tuple[int, list[str]]:
+def _expand(
+    resource_type: Any, props: Props, globals_: Props, parameters: Props
+) -> tuple[int, list[str]]:
     """Resources one template entry becomes, and the shared resources it needs."""
     parts = RESOURCE_TABLE.get(resource_type) if isinstance(resource_type, str) else None
     if parts is None:
@@ -558,19 +585,29 @@ def _expand(resource_type: Any, props: Props, globals_: Props) -> tuple[int, lis
     section = globals_.get(GLOBALS_SECTIONS.get(resource_type, ""))
     if isinstance(section, Mapping):
         props = _merge(section, props)
+    for path in PARAMETER_PROPERTIES.get(resource_type, ()):
+        props = _with_parameters(props, path, parameters)
     count, keys = _apply(parts, props)
     event_count, event_keys = _events(resource_type, props)
     return max(1, count + event_count), keys + event_keys
 
 
-def expand_count(resources: Mapping[str, Any], globals_: Any = None) -> Expansion:
-    """Count a template's ``Resources`` after the SAM transform. Never raises."""
-    resources, globals_ = _map(resources), _map(globals_)
+def expand_count(
+    resources: Mapping[str, Any], globals_: Any = None, parameters: Mapping[str, Any] | None = None
+) -> Expansion:
+    """Count a template's ``Resources`` after the SAM transform. Never raises.
+
+    ``parameters`` maps parameter names to their values (defaults or overrides); a value that is
+    not a scalar (e.g. unknown) leaves the reference unresolved.
+    """
+    resources, globals_, parameters = _map(resources), _map(globals_), _map(parameters)
     by_resource: dict[str, int] = {}
     seen: set[str] = set()
     for logical_id, resource in resources.items():
         resource = _map(resource)
-        count, pending = _expand(resource.get("Type"), _map(resource.get("Properties")), globals_)
+        count, pending = _expand(
+            resource.get("Type"), _map(resource.get("Properties")), globals_, parameters
+        )
         count += _embedded_connectors(resource)
         while pending:
             key = pending.pop()
@@ -579,7 +616,7 @@ def expand_count(resources: Mapping[str, Any], globals_: Any = None) -> Expansio
                 continue
             seen.add(key)
             if key in IMPLICIT_APIS:  # the implicit API takes the Globals of its type
-                size, more = _expand(IMPLICIT_APIS[key], {}, globals_)
+                size, more = _expand(IMPLICIT_APIS[key], {}, globals_, parameters)
                 count += size
                 pending.extend(more)
             else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path as FsPath
 from typing import Any
 from urllib.parse import quote
@@ -21,7 +22,8 @@ LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 ALWAYS_WRITTEN = frozenset({"level"})  # sarif-om would drop a level equal to its default
 
 
-def sarif_report(findings: list[Finding], rules: dict[str, Rule], root: str | None = None) -> str:
+def sarif_report(findings: list[Finding], rules: dict[str, Rule], root: str | None = None,
+                 suppressed: Sequence[Any] = ()) -> str:  # suppressions.Suppressed
     root_path = FsPath(root or os.getcwd()).resolve()
     catalog = list(rules.values())
     index = {rule.id: i for i, rule in enumerate(catalog)}
@@ -36,7 +38,9 @@ def sarif_report(findings: list[Finding], rules: dict[str, Rule], root: str | No
         original_uri_base_ids={SRCROOT: om.ArtifactLocation(uri=root_path.as_uri() + "/")},
         automation_details=om.RunAutomationDetails(id="awslint-rules/"),
         column_kind="unicodeCodePoints",
-        results=[_result(f, index, root_path) for f in findings],
+        results=[_result(f, index, root_path) for f in findings] + [
+            _result(s.finding, index, root_path, om.Suppression(
+                kind=s.kind, justification=s.reason or None)) for s in suppressed],
     )
     log = om.SarifLog(version="2.1.0", schema_uri=SCHEMA, runs=[run])
     return json.dumps(_plain(log), indent=2) + "\n"
@@ -57,8 +61,10 @@ def _descriptor(rule: Rule) -> om.ReportingDescriptor:
     )
 
 
-def _result(f: Finding, index: dict[str, int], root: FsPath) -> om.Result:
+def _result(f: Finding, index: dict[str, int], root: FsPath,
+            suppression: om.Suppression | None = None) -> om.Result:
     return om.Result(
+        suppressions=[suppression] if suppression else None,
         rule_id=f.rule,
         rule_index=index.get(f.rule, -1),
         level=LEVELS[f.level],

@@ -106,7 +106,8 @@ def _sam_events(t: Template, rule: Rule) -> Iterator[Hit]:
         kind = SAM_OWNERS[owner.type]
         events = owner.properties.get("Events")
         for name, event in (events.items() if isinstance(events, dict) else ()):
-            if not isinstance(event, dict) or event.get("Type") not in SAM_EVENTBRIDGE_EVENTS:
+            if not isinstance(event, dict) or not isinstance(event.get("Type"), str) \
+                    or event["Type"] not in SAM_EVENTBRIDGE_EVENTS:
                 continue
             path = (*owner.properties_path, "Events", name)
             who = f"{event['Type']} event '{name}' of {kind} '{owner.logical_id}'"

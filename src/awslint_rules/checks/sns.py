@@ -24,7 +24,8 @@ def _protocols(t: Template, edge: Edge) -> list[Branch]:
 def subscription_without_dlq(t: Template, rule: Rule) -> Iterator[Hit]:
     for edge in t.graph.of_kind(SUBSCRIBES):
         owner = t.resources.get(edge.owner)
-        protocols = [b for b in _protocols(t, edge) if b.value in REDRIVE_PROTOCOLS]
+        protocols = [b for b in _protocols(t, edge)
+                     if isinstance(b.value, str) and b.value in REDRIVE_PROTOCOLS]
         if owner is None or not protocols:
             continue
         if owner.type == "AWS::SNS::Topic":

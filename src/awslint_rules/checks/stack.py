@@ -11,7 +11,8 @@ from ..template import Template
 
 
 def _expansion(t: Template) -> Expansion:
-    return expand_count(t.document.data.get("Resources") or {}, t.document.data.get("Globals"))
+    data = t.document.data
+    return expand_count(data.get("Resources") or {}, data.get("Globals"), t.parameters)
 
 
 def _counts(expansion: Expansion) -> str:

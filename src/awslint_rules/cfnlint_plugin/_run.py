@@ -1,0 +1,76 @@
+"""Run the awslint-rules engine once per cfn-lint template and hand each rule its findings.
+
+cfn-lint calls every rule's `match(cfn)` with the same `Template` object for one template, so
+the first of our rules to run lints the file and the others read the cached result. The cache
+holds one entry, keyed by the template's filename and the `Template` object's identity (kept
+alive by the entry itself, so the identity cannot be reused while it is cached).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections import defaultdict
+from typing import Any
+
+from ..catalog import Rule, load_catalog
+from ..engine import INTERNAL_ERROR, Settings, lint_bytes
+from ..findings import Finding, fingerprint
+from ..load import FILE_START
+
+_lock = threading.Lock()
+_cache: dict[str, Any] = {}
+_catalog: dict[str, Rule] = {}
+
+
+def catalog() -> dict[str, Rule]:
+    if not _catalog:
+        _catalog.update(load_catalog())
+    return _catalog
+
+
+class Result:
+    """Findings of one template by rule id; `from_file` says whether spans are the file's lines."""
+
+    def __init__(self, findings: list[Finding], from_file: bool) -> None:
+        self.by_rule: dict[str, list[Finding]] = defaultdict(list)
+        for finding in findings:
+            self.by_rule[finding.rule].append(finding)
+        self.from_file = from_file
+
+
+def findings_for(cfn: Any) -> Result:
+    filename = getattr(cfn, "filename", None)
+    key = (filename, id(cfn))
+    with _lock:
+        if _cache.get("key") == key and _cache.get("template") is cfn:
+            return _cache["result"]
+        result = _lint(cfn, filename)
+        _cache.update(key=key, template=cfn, result=result)
+        return result
+
+
+def _lint(cfn: Any, filename: str | None) -> Result:
+    settings = Settings(catalog())
+    raw, from_file = _source(cfn, filename)
+    name = filename or "-"
+    try:
+        return Result(lint_bytes(name, raw, settings).findings, from_file)
+    except Exception as error:  # the engine itself failed: one EA0001, not one error per rule
+        message = f"awslint-rules failed on this template: {type(error).__name__}: {error}"
+        rule = settings.rules[INTERNAL_ERROR]
+        return Result([Finding(INTERNAL_ERROR, rule.level, message, name, FILE_START,
+                               fingerprint=fingerprint(INTERNAL_ERROR, name, None, (), message))],
+                      from_file)
+
+
+def _source(cfn: Any, filename: str | None) -> tuple[bytes, bool]:
+    """The file's own bytes (what the standalone run reads); else cfn-lint's decoded template."""
+    if filename and os.path.isfile(filename):
+        try:
+            with open(filename, "rb") as handle:
+                return handle.read(), True
+        except OSError:
+            pass
+    return json.dumps(getattr(cfn, "template", {}), default=str).encode(), False

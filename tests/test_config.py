@@ -1,0 +1,216 @@
+"""Configuration: found upwards, validated against the catalog, overridden by the command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from awslint_rules.cli import main
+from awslint_rules.config import find_config, is_excluded, load_config
+
+from .conftest import ROOT
+
+EXAMPLE = ROOT / "examples" / "sam-api-and-queue.yaml"
+
+
+def lint(*args: str) -> tuple[int, list[dict], str]:
+    result = CliRunner().invoke(main, ["--format", "json", *args])
+    findings = json.loads(result.stdout) if result.stdout.startswith("[") else []
+    return result.exit_code, findings, result.stderr
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "template.yaml").write_bytes(EXAMPLE.read_bytes())
+    monkeypatch.chdir(tmp_path / "app")
+    return tmp_path
+
+
+PYPROJECT = """\
+[project]
+name = "orders"
+
+[tool.awslint-rules]
+ignore = ["WA8001"]
+fail-level = "error"
+
+[tool.awslint-rules.rules.WA3002]
+level = "error"
+visibility_multiplier = 2
+
+[tool.awslint-rules.rules.WA2001]
+level = "info"
+"""
+
+
+def test_pyproject_found_upwards_with_levels_options_and_ignore(project):
+    (project / "pyproject.toml").write_text(PYPROJECT)
+    code, findings, _ = lint("template.yaml")
+    by_rule = {f["rule"]: f for f in findings}
+    assert "WA8001" not in by_rule  # ignore
+    assert by_rule["WA2001"]["level"] == "info"  # level override, id kept
+    assert "WA3002" not in by_rule  # 60 s >= 2 x 20 s: the option reached the rule
+    assert code == 0  # fail-level error, and nothing is an error now
+
+
+def test_level_override_changes_exit_code_and_sarif(project):
+    (project / ".awslint-rules.yaml").write_text(
+        "select: [WA3002]\nrules:\n  WA3002: {level: error}\n")
+    code, findings, _ = lint("--fail-level", "error", "template.yaml")
+    assert [(f["rule"], f["level"]) for f in findings] == [("WA3002", "error")]
+    assert code == 1
+    sarif = json.loads(CliRunner().invoke(main, ["--format", "sarif", "template.yaml"]).stdout)
+    run = sarif["runs"][0]
+    assert run["results"][0]["level"] == "error"
+    descriptor = next(r for r in run["tool"]["driver"]["rules"] if r["id"] == "WA3002")
+    assert descriptor["defaultConfiguration"]["level"] == "error"
+
+
+def test_yaml_wins_over_pyproject_in_one_directory_and_nearest_wins(project):
+    (project / "pyproject.toml").write_text(PYPROJECT)
+    (project / ".awslint-rules.yaml").write_text("select: [WA8001]\n")
+    assert find_config(str(project / "app")) == str(project / ".awslint-rules.yaml")
+    (project / "app" / "pyproject.toml").write_text("[project]\nname = 'no table'\n")
+    assert find_config(str(project / "app")) == str(project / ".awslint-rules.yaml")
+    (project / "app" / "pyproject.toml").write_text("[tool.awslint-rules]\nselect = ['WA2']\n")
+    assert find_config(str(project / "app")) == str(project / "app" / "pyproject.toml")
+
+
+def test_command_line_overrides_config(project):
+    (project / ".awslint-rules.yaml").write_text(
+        "select: [WA8001]\nparameters: {Unused: 1}\nfail-level: never\n")
+    _, findings, _ = lint("template.yaml")
+    assert {f["rule"] for f in findings} == {"WA8001"}
+    code, findings, _ = lint("--select", "WA3", "--fail-level", "warning", "template.yaml")
+    assert {f["rule"] for f in findings} == {"WA3002", "WA3003"} and code == 1
+    _, findings, _ = lint("--no-config", "template.yaml")
+    assert len(findings) == 6
+
+
+def test_parameters_from_config_and_command_line(project):
+    template = project / "app" / "template.yaml"
+    template.write_text(EXAMPLE.read_text().replace(
+        "      VisibilityTimeout: 60", "      VisibilityTimeout: !Ref Visibility"
+    ).replace("Resources:", "Parameters:\n  Visibility: {Type: Number, Default: 60}\nResources:"))
+    (project / ".awslint-rules.yaml").write_text(
+        "select: [WA3002]\nparameters:\n  Visibility: 120\n")
+    assert lint("template.yaml")[1] == []
+    assert len(lint("-p", "Visibility=30", "template.yaml")[1]) == 1
+
+
+def test_exclude_globs_are_relative_to_the_config_file(project):
+    for folder in ("legacy", "app/generated"):
+        (project / folder).mkdir(exist_ok=True)
+        (project / folder / "t.yaml").write_bytes(EXAMPLE.read_bytes())
+    (project / "app" / "x.generated.yaml").write_bytes(EXAMPLE.read_bytes())
+    (project / ".awslint-rules.yaml").write_text(
+        "select: [WA8001]\nexclude: [legacy, 'app/generated', '*.generated.yaml']\n")
+    _, findings, _ = lint(str(project))
+    assert {f["file"] for f in findings} == {str(project / "app" / "template.yaml")}
+    assert is_excluded("a/cdk.out/t.yaml", ["cdk.out"], "/")
+    assert not is_excluded("templates/t.yaml", ["t"], "/")
+
+
+@pytest.mark.parametrize(("text", "key", "says"), [
+    ("selct: [WA3]\n", "selct", "unknown key"),
+    ("select: WA9\n", "select", "'WA9' matches no rule id"),
+    ("select: {WA3: 1}\n", "select", "must be a list of strings"),
+    ("fail-level: fatal\n", "fail-level", "'fatal' is not one of"),
+    ("parameters: [a]\n", "parameters", "must be a mapping"),
+    ("parameters: {P: {a: 1}}\n", "parameters.P", "must be a string, number"),
+    ("rules: {WA3002: 6}\n", "rules.WA3002", "must be a mapping"),
+    ("rules: {XA0001: {level: info}}\n", "rules.XA0001", "unknown rule id"),
+    ("rules: {WA3002: {level: fatal}}\n", "rules.WA3002.level", "'fatal' is not one of"),
+    ("rules: {WA3002: {visibility_multiplier: six}}\n", "rules.WA3002.visibility_multiplier",
+     "'six' is not an integer"),
+    ("rules: {WA3002: {visibility_multiplier: true}}\n", "rules.WA3002.visibility_multiplier",
+     "True is not an integer"),
+    # account_concurrency belongs to no rule of this catalog: an error, not a silent no-op
+    ("rules: {WA3002: {account_concurrency: 1000}}\n", "rules.WA3002.account_concurrency",
+     "unknown option for WA3002 (its options: visibility_multiplier"),
+    ("rules: {WA1001: {api_timeout_seconds: 30}}\n", "rules.WA1001.api_timeout_seconds",
+     "unknown option for WA1001 (its options: none"),
+    ("- a list\n", "", "must be a mapping"),
+    ("select: [WA3\n", "", "cannot read YAML"),
+])
+def test_mistakes_name_the_file_and_key_and_exit_2(project, text, key, says):
+    config = project / ".awslint-rules.yaml"
+    config.write_text(text)
+    code, findings, stderr = lint("template.yaml")
+    assert code == 2 and findings == []
+    assert stderr.startswith(f"awslint-rules: error: {config}: {key}")
+    assert says in stderr
+
+
+def test_toml_mistakes_use_the_toml_key(project):
+    config = project / "pyproject.toml"
+    config.write_text("[tool.awslint-rules.rules.WA2001]\napi_timeout_seconds = 29.5\n")
+    code, _, stderr = lint("template.yaml")
+    assert code == 2
+    assert f"{config}: tool.awslint-rules.rules.WA2001.api_timeout_seconds: 29.5" in stderr
+    config.write_text("[tool.awslint-rules]\nselect = [\n")
+    code, _, stderr = lint("template.yaml")
+    assert code == 2 and f"{config}: cannot read TOML" in stderr
+
+
+def test_explicit_config_file_and_missing_one(project, tmp_path):
+    other = tmp_path / "ci.yaml"
+    other.write_text("select: [WA8001]\n")
+    assert {f["rule"] for f in lint("--config", str(other), "template.yaml")[1]} == {"WA8001"}
+    code, _, stderr = lint("--config", str(tmp_path / "nope.yaml"), "template.yaml")
+    assert code == 2 and "nope.yaml: configuration file not found" in stderr
+
+
+def test_load_config_values(tmp_path):
+    config = tmp_path / ".awslint-rules.yaml"
+    config.write_text("select: wa3, ea0010\nparameters: {Subnets: [a, b], Flag: true}\n"
+                      "rules:\n  wa0011: {near_ratio: 1}\n")
+    loaded = load_config(str(config))
+    assert loaded.select == ["WA3", "EA0010"]
+    assert loaded.parameters == {"Subnets": "a,b", "Flag": "true"}
+    from awslint_rules.catalog import load_catalog
+
+    rules = loaded.apply(load_catalog())
+    assert rules["WA0011"].options["near_ratio"] == 1.0  # an int is fine for a float option
+    assert load_catalog()["WA0011"].options["near_ratio"] != 1.0  # the catalog is not mutated
+
+
+def test_no_config_file_means_no_toml_import(tmp_path):
+    code = ("import sys, runpy; sys.argv=['awslint-rules', sys.argv[1]];\n"
+            "try: runpy.run_module('awslint_rules', run_name='__main__')\n"
+            "except SystemExit: pass\n"
+            "print('tomllib' in sys.modules, 'awslint_rules.config' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code, str(EXAMPLE)], capture_output=True,
+                            cwd=tmp_path, env={"NO_COLOR": "1", "PATH": "/usr/bin:/bin"})
+    assert result.stdout.splitlines()[-1] == b"False True", result.stderr
+
+
+def _readme_block(heading: str, language: str) -> str:
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index(heading):]
+    start = section.index(f"```{language}\n") + len(language) + 4
+    return section[start:section.index("```", start)]
+
+
+@pytest.mark.parametrize(("name", "language"), [("pyproject.toml", "toml"),
+                                                (".awslint-rules.yaml", "yaml")])
+def test_readme_configuration_snippets_work(project, name, language):
+    (project / name).write_text(_readme_block("### Configuration", language))
+    code, findings, stderr = lint("template.yaml")
+    assert stderr == "" and code == 1
+    assert "WA8001" not in {f["rule"] for f in findings}
+    assert {f["rule"]: f["level"] for f in findings}["WA3002"] == "error"
+
+
+def test_readme_suppression_snippet_works(settings):
+    from awslint_rules.engine import lint_bytes
+
+    snippet = _readme_block("### Suppressions in templates", "yaml")
+    result = lint_bytes("t.yaml", snippet.encode(), settings)
+    assert result.findings == []
+    assert sorted(s.finding.rule for s in result.suppressed) == ["IA3004", "WA8001"]
