@@ -113,6 +113,10 @@ def test_output_file(tmp_path):
     target = tmp_path / "out.json"
     result = run("--format", "json", "--output", str(target), str(EXAMPLE))
     assert result.stdout == b"" and len(json.loads(target.read_text())) == 6
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask  # not the temp file's 0600
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
 
 
 def test_github_format_escapes():

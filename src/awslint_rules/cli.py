@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
@@ -274,17 +273,25 @@ def _write(report: str, output: str | None) -> None:
     if output is None:
         sys.stdout.write(report)
         return
+    import tempfile
+
     directory = os.path.dirname(os.path.abspath(output))
-    handle = tempfile.NamedTemporaryFile("w", dir=directory, delete=False, encoding="utf-8",  # noqa: SIM115
-                                         suffix=".tmp")
+    descriptor, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
     try:
-        with handle:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             handle.write(report)
-        os.replace(handle.name, output)
+        os.chmod(temporary, 0o666 & ~_umask())  # as a plain open() would create it
+        os.replace(temporary, output)
     except BaseException:  # disk full, interrupted: no partial report and no stray temp file
         with contextlib.suppress(OSError):
-            os.unlink(handle.name)
+            os.unlink(temporary)
         raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def _exit_code(findings: list[Finding], fail_level: str, missing_paths: bool) -> int:
