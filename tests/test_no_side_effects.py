@@ -126,11 +126,11 @@ def test_python_rules_are_only_loaded_from_the_package():
 
 
 def _fail_after(count: int):
-    """A write() that writes `count` characters, then fails as a full disk would."""
-    real_write = cli.tempfile.NamedTemporaryFile
+    """An fdopen() whose write() writes `count` characters, then fails as a full disk would."""
+    real_fdopen = os.fdopen
 
     def factory(*args, **kwargs):
-        handle = real_write(*args, **kwargs)
+        handle = real_fdopen(*args, **kwargs)
         original = handle.write
 
         def write(text):
@@ -152,7 +152,7 @@ def _previous_report(tmp_path: Path) -> Path:
 
 def test_output_is_not_truncated_when_the_write_fails(tmp_path, monkeypatch):
     target = _previous_report(tmp_path)
-    monkeypatch.setattr(cli.tempfile, "NamedTemporaryFile", _fail_after(100))
+    monkeypatch.setattr(cli.os, "fdopen", _fail_after(100))
     result = CliRunner().invoke(main, ["--no-config", "--format", "sarif", "-o", str(target),
                                        str(EXAMPLES)])
     assert result.exit_code != 0

@@ -15,8 +15,10 @@ Every mismatch must be listed, with its reason, in KNOWN_DIFFERENCES / KNOWN_GRA
 and every listed one must still mismatch (so the lists shrink as the model improves).
 
 Measured with aws-sam-translator 1.115.0 (run `pytest -s` to print the rates):
-  count: sam-translator-input 536/536, serverless-patterns 507/507 translated templates.
-  graph: see the report printed by test_graph_matches_translator and the project notes.
+  count: sam-translator-input 536/536, serverless-patterns 496/496 (templates the translator
+    accepts; 11 more serverless-patterns templates are parse errors for awslint-rules, mostly
+    duplicate mapping keys that PyYAML silently overwrites, and are left out).
+  graph: 814/818 events; every type 100 % except Api 390/394 (KNOWN_GRAPH_DIFFERENCES).
 """
 
 from __future__ import annotations
@@ -72,6 +74,9 @@ GRAPH_EVENT_TYPES = frozenset({
 SYNC_TYPES = frozenset({"Api", "HttpApi", "AlexaSkill", "Cognito"})
 
 
+UNPARSED: list[str] = []  # translated, but a parse error for awslint-rules: not compared
+
+
 @dataclass
 class Case:
     folder: str
@@ -107,6 +112,7 @@ def cases() -> list[Case]:
         except NotATemplate:
             pytest.fail(f"{name}: the translator accepts it, awslint-rules skips it")
         except ParseError:  # e.g. duplicate keys: PyYAML keeps the last, the linter reports them
+            UNPARSED.append(name)
             continue
         found.append(Case(folder, name, template, output))
     return found
@@ -129,7 +135,7 @@ def test_count_matches_translator(cases: list[Case]) -> None:
         else:
             mismatches[case.name] = f"ours {ours.expanded}, translator {theirs}"
     rates = {f: f"{matched[f]}/{totals[f]}" for f in FOLDERS}
-    print(f"\nSAM expansion count vs translator: {rates}")
+    print(f"\nSAM expansion count vs translator: {rates} ({len(UNPARSED)} parse errors left out)")
     assert all(totals[f] > 0 for f in FOLDERS), rates
     unexplained = [f"{k}: {v}" for k, v in mismatches.items() if k not in KNOWN_DIFFERENCES]
     assert not unexplained, f"count differs from the translator ({rates}):\n" + "\n".join(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -53,6 +54,18 @@ def _read(file: str) -> bytes:
 
 
 def lint_bytes(file: str, raw: bytes, settings: Settings) -> FileResult:
+    # A template's values hold no reference cycles; the cyclic collector would only rescan the
+    # growing heap of parsed nodes again and again (3x the time on a 5 MB template).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _lint(file, raw, settings)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _lint(file: str, raw: bytes, settings: Settings) -> FileResult:
     try:
         document = load_document(file, raw)
     except NotATemplate as reason:
