@@ -152,3 +152,14 @@ def test_standalone_run_never_imports_cfn_lint():
             "print('ok')")
     result = subprocess.run([sys.executable, "-c", code, str(EXAMPLE)], capture_output=True)
     assert result.stdout.endswith(b"ok\n"), result.stderr
+
+
+def test_parallel_jobs_give_identical_output():
+    """`--jobs 2` (and the automatic choice for many files) changes nothing in the report."""
+    serial = run("--no-config", "--format", "json", "--jobs", "1", str(FIXTURES))
+    parallel = run("--no-config", "--format", "json", "--jobs", "2", str(FIXTURES))
+    automatic = run("--no-config", "--format", "json", str(FIXTURES))
+    assert serial.returncode == parallel.returncode == automatic.returncode == 1
+    assert len(json.loads(serial.stdout)) > 100
+    assert serial.stdout == parallel.stdout == automatic.stdout
+    assert run("--jobs", "0", str(EXAMPLE)).returncode == 2

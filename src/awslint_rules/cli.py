@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 FORMATS = ("text", "json", "github", "sarif")
 FAIL_LEVELS = (*LEVELS, "never")
+PROGRESS_MIN_FILES = 20
+PARALLEL_MIN_FILES = 48  # below this, starting worker processes costs more than it saves
 
 
 class _DefaultToCheck(click.Group):
@@ -111,6 +113,9 @@ def _catalog(rules_dirs: Iterable[str]) -> dict[str, Rule]:
               help="Also list findings suppressed in templates or by the baseline.")
 @click.option("--statistics", is_flag=True,
               help="Count findings per rule (text: after the findings; other formats: stderr).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Lint files in N parallel processes (default: one per CPU when there are "
+                   f"more than {PARALLEL_MIN_FILES} files). The output is the same.")
 @click.option("--verbose", "-v", is_flag=True, help="Also report files skipped as non-templates.")
 def check(
     paths: tuple[str, ...],
@@ -127,6 +132,7 @@ def check(
     write_baseline_file: str | None,
     show_suppressed: bool,
     statistics: bool,
+    jobs: int | None,
     verbose: bool,
 ) -> None:
     """Lint templates: files, directories (recursively), globs, or - for standard input."""
@@ -153,7 +159,7 @@ def check(
     findings: list[Finding] = []
     suppressed: list[Suppressed] = []
     skipped: list[tuple[str, str]] = []
-    for result in _linted(files, settings):
+    for result in _linted(files, settings, _job_count(jobs, files)):
         findings.extend(result.findings)
         suppressed.extend(result.suppressed)
         if result.skipped is not None:
@@ -190,20 +196,48 @@ def check(
     sys.exit(_exit_code(findings, fail_level or "warning", bool(missing)))
 
 
-PROGRESS_MIN_FILES = 20
+def _job_count(requested: int | None, files: list[str]) -> int:
+    if "-" in files:  # standard input belongs to this process
+        return 1
+    if requested is not None:
+        return requested
+    return (os.cpu_count() or 1) if len(files) > PARALLEL_MIN_FILES else 1
 
 
-def _linted(files: list[str], settings: Settings) -> Iterator[FileResult]:
-    """Lint each file; with a progress bar on standard error when it is a terminal and there
-    are many files."""
+def _linted(files: list[str], settings: Settings, jobs: int) -> Iterator[FileResult]:
+    """Lint each file, in order; with a progress bar on standard error when it is a terminal
+    and there are many files."""
+    results = _results(files, settings, jobs)
     if len(files) <= PROGRESS_MIN_FILES or not sys.stderr.isatty():
-        for file in files:
-            yield lint_file(file, settings)
+        yield from results
         return
-    with click.progressbar(files, label="linting", file=sys.stderr, show_pos=True,
-                           item_show_func=lambda f: f and os.path.basename(f)) as bar:
-        for file in bar:
-            yield lint_file(file, settings)
+    with click.progressbar(results, length=len(files), label="linting", file=sys.stderr,
+                           show_pos=True) as bar:
+        yield from bar
+
+
+def _results(files: list[str], settings: Settings, jobs: int) -> Iterator[FileResult]:
+    if jobs <= 1:
+        yield from (lint_file(file, settings) for file in files)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    chunk = max(1, min(32, len(files) // (jobs * 8)))
+    with ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(settings,)) as pool:
+        yield from pool.map(_lint_in_worker, files, chunksize=chunk)  # keeps the input order
+
+
+_worker_settings: Settings | None = None
+
+
+def _start_worker(settings: Settings) -> None:
+    global _worker_settings
+    _worker_settings = settings
+
+
+def _lint_in_worker(file: str) -> FileResult:
+    assert _worker_settings is not None
+    return lint_file(file, _worker_settings)
 
 
 def _config(config_file: str | None, no_config: bool) -> Config | None:
