@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from .files import atomic_write
 from .findings import Finding
 from .suppressions import Suppressed
 
@@ -31,12 +31,7 @@ def write_baseline(file: str, findings: Iterable[Finding]) -> int:
         key=lambda e: (e["file"], e["rule"], e["resource"] or "", e["fingerprint"]),
     )
     document = {"tool": "awslint-rules", "version": VERSION, "findings": entries}
-    directory = os.path.dirname(os.path.abspath(file))
-    with tempfile.NamedTemporaryFile("w", dir=directory, delete=False, encoding="utf-8",
-                                     suffix=".tmp") as handle:
-        json.dump(document, handle, indent=2)
-        handle.write("\n")
-    os.replace(handle.name, file)
+    atomic_write(file, json.dumps(document, indent=2) + "\n")
     return len(entries)
 
 

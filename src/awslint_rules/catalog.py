@@ -68,6 +68,15 @@ class Rule:
         return getattr(module, function_name)
 
 
+def unmatched_pattern(patterns: Iterable[str], rule_ids: Iterable[str]) -> str | None:
+    """The first `--select`/`--ignore` pattern (an id or a prefix) that names no rule."""
+    ids = list(rule_ids)
+    for pattern in patterns:
+        if not any(rule_id.startswith(pattern.upper()) for rule_id in ids):
+            return pattern
+    return None
+
+
 def load_catalog(extra_dirs: Iterable[str] = ()) -> dict[str, Rule]:
     rules: dict[str, Rule] = {}
     for directory in (BUILTIN_DIR, *map(FsPath, extra_dirs)):
@@ -97,7 +106,10 @@ def _rule_from_file(file: FsPath) -> Rule:
         raise CatalogError(f"{file}: level '{level}' does not match the id's first letter")
     if "check" not in doc and "match" not in doc:
         raise CatalogError(f"{file}: a rule needs a 'check' or a 'match'")
-    options = {name: spec.get("default") for name, spec in (doc.get("options") or {}).items()}
+    declared = doc.get("options") or {}
+    if not isinstance(declared, dict) or not all(isinstance(s, dict) for s in declared.values()):
+        raise CatalogError(f"{file}: 'options' must map each option to {{default, description}}")
+    options = {name: spec.get("default") for name, spec in declared.items()}
     return Rule(rule_id, doc.get("name", rule_id), level, doc.get("summary", ""), doc, options)
 
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
-from .catalog import CatalogError, Rule, load_catalog, rule_text
+from .catalog import CatalogError, Rule, load_catalog, rule_text, unmatched_pattern
 from .engine import UNREADABLE, FileResult, Settings, lint_file
 from .findings import LEVELS, Finding
 from .suppressions import Suppressed
@@ -30,7 +30,8 @@ class _DefaultToCheck(click.Group):
     """`awslint-rules template.yaml` means `awslint-rules check template.yaml`."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if not args or (args[0] not in self.commands and args[0] not in ("--help", "--version")):
+        group_options = (*ctx.help_option_names, "--version")
+        if not args or (args[0] not in self.commands and args[0] not in group_options):
             args = ["check", *args]
         return super().parse_args(ctx, args)
 
@@ -55,11 +56,10 @@ def _parameters(values: Iterable[str]) -> dict[str, str]:
     return parameters
 
 
-def _selected(catalog: dict[str, Rule], select: list[str], ignore: list[str]) -> dict[str, Rule]:
-    for pattern in (*select, *ignore):
-        if not any(rule_id.startswith(pattern.upper()) for rule_id in catalog):
-            raise click.BadParameter(f"'{pattern}' matches no rule id", param_hint="--select")
-    return _filtered(catalog, select, ignore)
+def _check_patterns(catalog: dict[str, Rule], patterns: list[str], option: str) -> None:
+    pattern = unmatched_pattern(patterns, catalog)
+    if pattern is not None:
+        raise click.BadParameter(f"'{pattern}' matches no rule id", param_hint=option)
 
 
 def _filtered(catalog: dict[str, Rule], select: list[str], ignore: list[str]) -> dict[str, Rule]:
@@ -136,64 +136,114 @@ def check(
     verbose: bool,
 ) -> None:
     """Lint templates: files, directories (recursively), globs, or - for standard input."""
-    from .discover import discover
+    run = _prepare(rules_dir, config_file, no_config, _split(select), _split(ignore), parameter)
+    baseline = _baseline(baseline_file) if baseline_file and not write_baseline_file else None
+    files = _files(paths, run.config)
+    outcome = _lint_all(files, run.settings, _job_count(jobs, files.found))
+    if verbose:
+        for file, reason in outcome.not_templates:
+            click.echo(f"awslint-rules: skipped {file}: {reason}", err=True)
+    if write_baseline_file:
+        _write_baseline(write_baseline_file, outcome.findings)
+        sys.exit(2 if files.unreadable or outcome.unreadable else 0)
+    if baseline is not None:
+        from .baseline import split
 
+        outcome.findings, known = split(outcome.findings, baseline)
+        outcome.suppressed = sorted([*outcome.suppressed, *known],
+                                    key=lambda s: s.finding.sort_key)
+    names = {rule_id: rule.name for rule_id, rule in run.catalog.items()} if statistics else None
+    _emit(_render(output_format, outcome, run.rules, output, show_suppressed, names), output)
+    if names is not None and output_format != "text":
+        from .report import statistics_lines
+
+        for line in statistics_lines(outcome.findings, names):
+            click.echo(line, err=True)
+    failed_paths = bool(files.unreadable or outcome.unreadable)
+    sys.exit(_exit_code(outcome.findings, fail_level or run.fail_level, failed_paths))
+
+
+@dataclass
+class _Run:
+    """What one `check` works with: the catalog, the selected rules, the engine's settings."""
+
+    catalog: dict[str, Rule]
+    rules: dict[str, Rule]
+    settings: Settings
+    config: Config | None
+    fail_level: str
+
+
+@dataclass
+class _Files:
+    found: list[str]
+    unreadable: list[str]  # arguments that matched nothing
+
+
+@dataclass
+class _Outcome:
+    files: int
+    findings: list[Finding] = field(default_factory=list)
+    suppressed: list[Suppressed] = field(default_factory=list)
+    not_templates: list[tuple[str, str]] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+
+
+def _prepare(rules_dir: Iterable[str], config_file: str | None, no_config: bool,
+             select: list[str], ignore: list[str], parameter: Iterable[str]) -> _Run:
+    """The rules and settings, from the catalog, the configuration file and the options (which
+    win over the configuration)."""
     catalog = _catalog(rules_dir)
     config = _config(config_file, no_config)
     if config is not None:
         catalog = _configured(config, catalog)
-    cli_select, cli_ignore = _split(select), _split(ignore)
-    rules = _selected(catalog, cli_select, cli_ignore)
-    if config is not None:
-        rules = _filtered(catalog, cli_select or config.select or [],
-                          cli_ignore or config.ignore or [])
-        fail_level = fail_level or config.fail_level
+        select, ignore = select or config.select or [], ignore or config.ignore or []
+    _check_patterns(catalog, select, "--select")
+    _check_patterns(catalog, ignore, "--ignore")
+    rules = _filtered(catalog, select, ignore)
     parameters = {**(config.parameters if config else {}), **_parameters(parameter)}
     settings = Settings(rules, parameters, known_rules=frozenset(catalog))
-    baseline = _baseline(baseline_file) if baseline_file and not write_baseline_file else None
-    files, missing = discover(paths or ["."])
+    fail_level = (config.fail_level if config else None) or "warning"
+    return _Run(catalog, rules, settings, config, fail_level)
+
+
+def _files(paths: Iterable[str], config: Config | None) -> _Files:
+    from .discover import discover
+
+    found, missing = discover(paths or ["."])
     if config is not None and config.exclude:
-        files = [file for file in files if not config.excluded(file)]
+        found = [file for file in found if not config.excluded(file)]
     for argument in missing:
         click.echo(f"awslint-rules: {argument}: no such file or directory", err=True)
-    findings: list[Finding] = []
-    suppressed: list[Suppressed] = []
-    skipped: list[tuple[str, str]] = []
-    for result in _linted(files, settings, _job_count(jobs, files)):
-        findings.extend(result.findings)
-        suppressed.extend(result.suppressed)
-        if result.skipped is not None:
-            skipped.append((result.file, result.skipped))
-            if result.skipped.startswith(UNREADABLE):  # always said, and the exit code is 2
-                missing.append(result.file)
-                click.echo(f"awslint-rules: {result.file}: {result.skipped}", err=True)
-    if verbose:
-        for file, reason in skipped:
-            click.echo(f"awslint-rules: skipped {file}: {reason}", err=True)
-    findings.sort(key=lambda f: f.sort_key)
-    if write_baseline_file:
-        from .baseline import write_baseline
+    return _Files(found, missing)
 
-        count = write_baseline(write_baseline_file, findings)
-        click.echo(f"awslint-rules: wrote {count} finding{'s' * (count != 1)} to "
-                   f"{write_baseline_file}", err=True)
-        sys.exit(2 if missing else 0)
-    if baseline is not None:
-        from .baseline import split
 
-        findings, known = split(findings, baseline)
-        suppressed.extend(known)
-    suppressed.sort(key=lambda s: s.finding.sort_key)
-    names = {rule_id: rule.name for rule_id, rule in catalog.items()} if statistics else None
-    report = _render(output_format, findings, rules, len(files), len(skipped), output,
-                     suppressed if show_suppressed else [], names, suppressed)
-    _write(report, output)
-    if names is not None and output_format != "text":
-        from .report import statistics_lines
+def _lint_all(files: _Files, settings: Settings, jobs: int) -> _Outcome:
+    outcome = _Outcome(len(files.found))
+    for result in _linted(files.found, settings, jobs):
+        outcome.findings.extend(result.findings)
+        outcome.suppressed.extend(result.suppressed)
+        if result.skipped is None:
+            continue
+        if result.skipped.startswith(UNREADABLE):  # always said, and the exit code is 2
+            outcome.unreadable.append(result.file)
+            click.echo(f"awslint-rules: {result.file}: {result.skipped}", err=True)
+        else:
+            outcome.not_templates.append((result.file, result.skipped))
+    outcome.findings.sort(key=lambda f: f.sort_key)
+    outcome.suppressed.sort(key=lambda s: s.finding.sort_key)
+    return outcome
 
-        for line in statistics_lines(findings, names):
-            click.echo(line, err=True)
-    sys.exit(_exit_code(findings, fail_level or "warning", bool(missing)))
+
+def _write_baseline(file: str, findings: list[Finding]) -> None:
+    from .baseline import write_baseline
+
+    try:
+        count = write_baseline(file, findings)
+    except OSError as error:
+        raise ConfigProblem(f"{file}: cannot write the baseline: {error.strerror or error}"
+                            ) from None
+    click.echo(f"awslint-rules: wrote {count} finding{'s' * (count != 1)} to {file}", err=True)
 
 
 def _job_count(requested: int | None, files: list[str]) -> int:
@@ -277,25 +327,27 @@ def _baseline(file: str) -> Counter[str]:
         raise ConfigProblem(str(error)) from None
 
 
-def _render(output_format: str, findings: list[Finding], rules: dict[str, Rule], files: int,
-            skipped: int, output: str | None, shown_suppressed: list[Suppressed],
-            names: dict[str, str] | None, suppressed: list[Suppressed]) -> str:
+def _render(output_format: str, outcome: _Outcome, rules: dict[str, Rule], output: str | None,
+            show_suppressed: bool, names: dict[str, str] | None) -> str:
+    shown = outcome.suppressed if show_suppressed else []
     if output_format == "json":
         from .report import json_report
 
-        return json_report(findings, shown_suppressed)
+        return json_report(outcome.findings, shown)
     if output_format == "github":
         from .report import github_report
 
-        return github_report(findings)
+        return github_report(outcome.findings)
     if output_format == "sarif":
         from .sarif import sarif_report
 
-        return sarif_report(findings, rules, suppressed=shown_suppressed)
+        return sarif_report(outcome.findings, rules, suppressed=shown)
     from .report import text_report
 
-    return text_report(findings, files, skipped, _colour(output), suppressed=suppressed,
-                       show_suppressed=bool(shown_suppressed), statistics=names)
+    skipped = len(outcome.not_templates) + len(outcome.unreadable)
+    return text_report(outcome.findings, outcome.files, skipped, _colour(output),
+                       suppressed=outcome.suppressed, show_suppressed=show_suppressed,
+                       statistics=names)
 
 
 def _colour(output: str | None) -> bool:
@@ -303,29 +355,17 @@ def _colour(output: str | None) -> bool:
     return output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
-def _write(report: str, output: str | None) -> None:
+def _emit(report: str, output: str | None) -> None:
     if output is None:
         sys.stdout.write(report)
         return
-    import tempfile
+    from .files import atomic_write
 
-    directory = os.path.dirname(os.path.abspath(output))
-    descriptor, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
     try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(report)
-        os.chmod(temporary, 0o666 & ~_umask())  # as a plain open() would create it
-        os.replace(temporary, output)
-    except BaseException:  # disk full, interrupted: no partial report and no stray temp file
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
+        atomic_write(output, report)
+    except OSError as error:
+        raise ConfigProblem(f"{output}: cannot write the report: {error.strerror or error}"
+                            ) from None
 
 
 def _exit_code(findings: list[Finding], fail_level: str, missing_paths: bool) -> int:

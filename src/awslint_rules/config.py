@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .findings import LEVELS
+from .findings import FAIL_LEVELS, LEVELS
 
 YAML_NAMES = (".awslint-rules.yaml", ".awslint-rules.yml")
 PYPROJECT = "pyproject.toml"
 TOML_TABLE = "tool.awslint-rules"
 TOP_LEVEL_KEYS = ("select", "ignore", "exclude", "parameters", "rules", "fail-level")
-FAIL_LEVELS = (*LEVELS, "never")
 
 
 class ConfigError(Exception):
@@ -71,12 +71,14 @@ class Config:
         return rules
 
     def check_patterns(self, catalog: Iterable[str]) -> None:
+        from .catalog import unmatched_pattern
+
         ids = list(catalog)
         for name in ("select", "ignore"):
-            for pattern in getattr(self, name) or ():
-                if not any(rule_id.startswith(pattern) for rule_id in ids):
-                    raise ConfigError(self.file or "", self.key(name),
-                                      f"'{pattern}' matches no rule id")
+            pattern = unmatched_pattern(getattr(self, name) or (), ids)
+            if pattern is not None:
+                raise ConfigError(self.file or "", self.key(name),
+                                  f"'{pattern}' matches no rule id")
 
     def excluded(self, file: str) -> bool:
         if not self.exclude or file == "-":
@@ -119,13 +121,32 @@ def find_config(start: str | None = None) -> str | None:
         directory = parent
 
 
+# `[tool.awslint-rules]` or `[tool.awslint-rules.rules.WA3002]`
+_TABLE_HEADER = re.compile(r'^\s*\[\s*tool\s*\.\s*"?awslint-rules"?\s*[\].]', re.M)
+# `awslint-rules = {...}` or `awslint-rules.select = [...]`: also how a dependency is written
+_KEY = re.compile(r'^\s*"?awslint-rules"?\s*[.=]', re.M)
+
+
 def _declares_table(pyproject: str) -> bool:
+    """Whether the file configures awslint-rules: a pyproject.toml that merely depends on it
+    does not stop the search for a configuration further up. TOML is parsed only when a key
+    could be either."""
     try:
         with open(pyproject, encoding="utf-8", errors="replace") as handle:
             text = handle.read()
     except OSError:
         return False
-    return TOML_TABLE in text or '"awslint-rules"' in text
+    if _TABLE_HEADER.search(text):
+        return True
+    if not _KEY.search(text):
+        return False
+    import tomllib
+
+    try:
+        tool = tomllib.loads(text).get("tool")
+    except tomllib.TOMLDecodeError:
+        return False
+    return isinstance(tool, dict) and "awslint-rules" in tool
 
 
 def load_config(file: str) -> Config:
@@ -165,7 +186,10 @@ def _toml_table(file: str) -> dict[str, Any]:
             document = tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(file, "", f"cannot read TOML: {error}") from None
-    table = document.get("tool", {}).get("awslint-rules", {})
+    tool = document.get("tool")
+    table = tool.get("awslint-rules") if isinstance(tool, dict) else None
+    if table is None:
+        raise ConfigError(file, TOML_TABLE, "no such table in this file")
     if not isinstance(table, dict):
         raise ConfigError(file, TOML_TABLE, "must be a table")
     return table

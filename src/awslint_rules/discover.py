@@ -20,8 +20,9 @@ def discover(arguments: Iterable[str]) -> tuple[list[str], list[str]]:
         if not found:
             missing.append(argument)
         for file in found:
-            if file not in seen:
-                seen.add(file)
+            identity = os.path.normpath(file)  # `./t.yaml` and `t.yaml` are one file
+            if identity not in seen:
+                seen.add(identity)
                 files.append(file)
     return files, missing
 

@@ -9,6 +9,7 @@ from .intrinsics import Conditions, describe
 from .load import Path, Span
 
 LEVELS = ("info", "warning", "error")
+FAIL_LEVELS = (*LEVELS, "never")
 LEVEL_OF_PREFIX = {"E": "error", "W": "warning", "I": "info"}
 
 

@@ -20,6 +20,9 @@ from .template import FUNCTION_TYPES, SAM_FUNCTION, Resource, Template
 
 INVOKES, DEAD_LETTERS, SUBSCRIBES, PERMITS = "invokes", "dead_letters", "subscribes", "permits"
 SYNC, ASYNC, POLL = "sync", "async", "poll"
+# dead_letters services that are on-failure destinations: of a function's asynchronous invokes
+# (EventInvokeConfig), or of an event source mapping's batches
+FUNCTION_ON_FAILURE, MAPPING_ON_FAILURE = "function-on-failure", "mapping-on-failure"
 
 # SAM event type -> (service, invocation mode, source property, principal of SAM's permission)
 SAM_EVENTS: dict[str, tuple[str, str, str | None, str | None]] = {
@@ -79,16 +82,18 @@ class Edge:
 @dataclass
 class Graph:
     edges: list[Edge] = field(default_factory=list)
+    _by_kind: dict[str, list[Edge]] = field(default_factory=lambda: defaultdict(list))
     _by_target: dict[str | None, list[Edge]] = field(default_factory=lambda: defaultdict(list))
     _by_source: dict[str | None, list[Edge]] = field(default_factory=lambda: defaultdict(list))
 
     def add(self, edge: Edge) -> None:
         self.edges.append(edge)
+        self._by_kind[edge.kind].append(edge)
         self._by_target[edge.target].append(edge)
         self._by_source[edge.source].append(edge)
 
     def of_kind(self, kind: str, mode: str | None = None) -> Iterator[Edge]:
-        return (e for e in self.edges if e.kind == kind and (mode is None or e.mode == mode))
+        return (e for e in self._by_kind.get(kind, ()) if mode is None or e.mode == mode)
 
     def into(self, target: str, kind: str) -> list[Edge]:
         return [e for e in self._by_target.get(target, ()) if e.kind == kind]
@@ -97,10 +102,11 @@ class Graph:
         return [e for e in self._by_source.get(source, ()) if e.kind == kind]
 
     def invoked_functions(self) -> dict[str, list[Edge]]:
-        functions: dict[str, list[Edge]] = defaultdict(list)
+        """Function logical id -> the invokes edges into it."""
+        functions: dict[str, list[Edge]] = {}
         for edge in self.of_kind(INVOKES):
             if edge.target is not None:
-                functions[edge.target].append(edge)
+                functions.setdefault(edge.target, []).append(edge)
         return functions
 
     def is_dead_letter_target(self, logical_id: str) -> bool:
@@ -251,7 +257,7 @@ def _event_source_mapping(t: Template, r: Resource, graph: Graph) -> None:
     on_failure = _mapping(_mapping(props.get("DestinationConfig")).get("OnFailure"))
     _dead_letter(t, graph, r, on_failure.get("Destination"),
                  (*r.properties_path, "DestinationConfig", "OnFailure", "Destination"),
-                 "on-failure")
+                 MAPPING_ON_FAILURE)
 
 
 def _lambda_function(t: Template, r: Resource, graph: Graph) -> None:
@@ -266,13 +272,22 @@ def _lambda_function(t: Template, r: Resource, graph: Graph) -> None:
 
 def _event_invoke_config(t: Template, r: Resource, graph: Graph) -> None:
     function = _function_target(t, r.properties.get("FunctionName"))
-    on_failure = _mapping(_mapping(r.properties.get("DestinationConfig")).get("OnFailure"))
-    if function is None or "Destination" not in on_failure:
+    if function is None:
         return
-    path = (*r.properties_path, "DestinationConfig", "OnFailure", "Destination")
-    owner = t.resources[function[0]]
-    graph.add(Edge(DEAD_LETTERS, owner.logical_id, _source_id(t, on_failure["Destination"]),
-                   "on-failure", r.logical_id, path, path))
+    path = (*r.properties_path, "DestinationConfig")
+    _invoke_destinations(t, graph, function[0], r.logical_id, path, ("OnFailure",))
+
+
+def _invoke_destinations(
+    t: Template, graph: Graph, function: str, owner: str, path: Path, keys: tuple[str, ...]
+) -> None:
+    """An `OnFailure` destination for asynchronous invokes, on each branch that sets one (SAM
+    creates the queue or topic itself when only its `Type` is given)."""
+    for branch in t.values_along(t.prop_at(path), keys):
+        if isinstance(branch.value, dict):
+            target = _source_id(t, branch.value.get("Destination"))
+            graph.add(Edge(DEAD_LETTERS, function, target, FUNCTION_ON_FAILURE, owner, path,
+                           path))
 
 
 def _permission(t: Template, r: Resource, graph: Graph) -> None:
@@ -291,11 +306,10 @@ def _sam_function(t: Template, r: Resource, graph: Graph) -> None:
     for branch in t.branches(dlq) if dlq is not None else ():  # may be an Fn::If
         if isinstance(branch.value, dict):
             _dead_letter(t, graph, r, branch.value.get("TargetArn"), dlq.path, "function-dlq")
-    on_failure = t.prop(r, "EventInvokeConfig", "DestinationConfig", "OnFailure")
-    if on_failure is not None and isinstance(on_failure.raw, dict):
-        target = on_failure.raw.get("Destination")
-        graph.add(Edge(DEAD_LETTERS, r.logical_id, _source_id(t, target), "on-failure",
-                       r.logical_id, on_failure.path, on_failure.path))
+    invoke_config = t.prop(r, "EventInvokeConfig")
+    if invoke_config is not None:
+        _invoke_destinations(t, graph, r.logical_id, r.logical_id, invoke_config.path,
+                             ("DestinationConfig", "OnFailure"))
     events = r.properties.get("Events")
     covered = _default_route_apis(t, r, events)
     for name, event in (events.items() if isinstance(events, dict) else ()):
@@ -354,7 +368,7 @@ def _sam_event(
     _dead_letter(t, graph, r, dead_letter, (*settings, "DeadLetterConfig"), "target-dlq")
     on_failure = _mapping(_mapping(props.get("DestinationConfig")).get("OnFailure"))
     _dead_letter(t, graph, r, on_failure.get("Destination"),
-                 (*settings, "DestinationConfig", "OnFailure"), "on-failure")
+                 (*settings, "DestinationConfig", "OnFailure"), MAPPING_ON_FAILURE)
     graph.add(Edge(INVOKES, source, r.logical_id, service, r.logical_id, path, settings, mode,
                    sam=True))
     if principal:

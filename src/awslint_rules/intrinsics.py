@@ -130,7 +130,7 @@ class Resolver:
         if isinstance(raw, dict) and len(raw) == 1:
             (name, argument), = raw.items()
             if name in self._functions:
-                return self._functions[name](argument, depth + 1)[:MAX_BRANCHES]
+                return _capped(self._functions[name](argument, depth + 1))
             if name.startswith("Fn::") or name == "Condition":
                 return [Branch(UNKNOWN)]
         return [Branch(raw)]
@@ -270,6 +270,13 @@ class Resolver:
                 self.resolve(argument[0], depth), self.resolve(argument[1], depth)
             )
         ]
+
+
+def _capped(branches: list[Branch]) -> list[Branch]:
+    """At most MAX_BRANCHES; what is cut off stands as UNKNOWN so nothing looks fixed that isn't."""
+    if len(branches) <= MAX_BRANCHES:
+        return branches
+    return [*branches[: MAX_BRANCHES - 1], Branch(UNKNOWN)]
 
 
 def _both_text(delimiter: Any, source: Any) -> bool:

@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 
@@ -99,23 +99,21 @@ class Document:
         if isinstance(node, yaml.MappingNode):
             keys = self._keys.get(id(node))
             if keys is None:
-                keys = {}
-                for key_node, value_node in _mapping_pairs(node):
-                    if isinstance(key_node, yaml.ScalarNode):  # a merged source may hold others
-                        keys.setdefault(key_node.value, (key_node, value_node))  # first wins
-                self._keys[id(node)] = keys
+                keys = self._keys[id(node)] = _key_index(node)
             return keys.get(step) if isinstance(step, str) else None
-        return _child(node, step)
+        if isinstance(node, yaml.SequenceNode) and isinstance(step, int):
+            return (None, node.value[step]) if 0 <= step < len(node.value) else None
+        return None
 
 
-def _child(node: yaml.Node, step: str | int) -> tuple[yaml.Node | None, yaml.Node] | None:
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in _mapping_pairs(node):
-            if key_node.value == step:
-                return key_node, value_node
-    elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
-        return (None, node.value[step]) if 0 <= step < len(node.value) else None
-    return None
+def _key_index(node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    """Key -> (key node, value node); keys written in the mapping win over merged (`<<`) ones."""
+    index: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+    written = [(k, v) for k, v in node.value if k.tag != _MERGE]
+    for key_node, value_node in (*written, *_mapping_pairs(node)):
+        if isinstance(key_node, yaml.ScalarNode):  # a merged source may hold other keys
+            index.setdefault(key_node.value, (key_node, value_node))
+    return index
 
 
 def _mapping_pairs(node: yaml.MappingNode) -> Iterator[tuple[yaml.Node, yaml.Node]]:
@@ -151,7 +149,7 @@ def load_document(path: str, raw: bytes) -> Document:
     return Document(path, data, root)
 
 
-def _refuse(looks_like_template: bool, message: str, span: Span = FILE_START) -> None:
+def _refuse(looks_like_template: bool, message: str, span: Span = FILE_START) -> NoReturn:
     if looks_like_template:
         raise ParseError(message, span)
     raise NotATemplate(message)
@@ -167,7 +165,6 @@ def _decode(raw: bytes, looks_like_template: bool) -> str:
         column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
         span = Span.point(line, column)
         _refuse(looks_like_template, f"invalid UTF-8 at byte {error.start}", span)
-    raise AssertionError("unreachable")
 
 
 def _compose(text: str) -> yaml.Node | None:
@@ -340,6 +337,4 @@ def _short_form(node: yaml.Node, value: Any) -> Any:
     if name == "GetAtt" and isinstance(value, str):
         logical_id, _, attribute = value.partition(".")
         return {"Fn::GetAtt": [logical_id, attribute]}
-    if isinstance(node, yaml.ScalarNode) and value == "" and name in {"GetAZs"}:
-        return {"Fn::GetAZs": ""}
     return {name if "::" in name else f"Fn::{name}": value}

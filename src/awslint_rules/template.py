@@ -13,6 +13,7 @@ from .load import Document, Path
 
 if TYPE_CHECKING:
     from .graph import Graph
+    from .sam_expansion import Expansion
 
 SAM_FUNCTION = "AWS::Serverless::Function"
 LAMBDA_FUNCTION = "AWS::Lambda::Function"
@@ -88,6 +89,14 @@ class Template:
         from .graph import build_graph
 
         return build_graph(self)
+
+    @cached_property
+    def expansion(self) -> Expansion:
+        """What the stack holds after the SAM transform (counted once, for every check)."""
+        from .sam_expansion import expand_count
+
+        data = self.document.data
+        return expand_count(data.get("Resources") or {}, data.get("Globals"), self.parameters)
 
     def of_type(self, *types: str) -> list[Resource]:
         return [r for t in types for r in self.by_type.get(t, ())]

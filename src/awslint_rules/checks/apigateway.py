@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from ..catalog import Rule
 from ..findings import Hit
 from ..graph import INVOKES, SYNC, Edge
-from ..intrinsics import Branch, as_number, combine
+from ..intrinsics import NO_VALUE, Branch, as_number, combine
 from ..template import Template
 from . import at_edge, at_value, seconds
 
@@ -21,14 +21,23 @@ def _integration_timeouts(t: Template, rule: Rule, edge: Edge) -> list[Branch]:
     A streaming REST integration may be configured up to 15 minutes; when it sets no
     TimeoutInMillis the rule assumes the most it can be rather than guess.
     """
+    default = _default_timeout(t, rule, edge)
     for key in ("TimeoutInMillis", "timeoutInMillis"):
         setting = t.prop_at((*edge.settings, key))
         if setting is not None and setting.raw is not None:
-            return [
-                Branch(number / 1000 if number is not None else None, b.conditions)
-                for b in t.branches(setting)
-                for number in [as_number(b.value)]
-            ]
+            return [_seconds(b, default) for b in t.branches(setting)]
+    return default
+
+
+def _seconds(branch: Branch, default: list[Branch]) -> Branch:
+    """Milliseconds to seconds; AWS::NoValue means the API's default, unknown stays None."""
+    if branch.value is NO_VALUE:
+        return Branch(default[0].value, branch.conditions)
+    number = as_number(branch.value)
+    return Branch(number / 1000 if number is not None else None, branch.conditions)
+
+
+def _default_timeout(t: Template, rule: Rule, edge: Edge) -> list[Branch]:
     if edge.service == "rest-api":
         for key in ("ResponseTransferMode", "responseTransferMode"):
             mode = t.prop_at((*edge.settings, key))

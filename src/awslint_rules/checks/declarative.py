@@ -50,7 +50,8 @@ def _matches(
             yield "", None, ()
         return
     for datum in found:
-        path = (*resource.properties_path, *_datum_path(datum))
+        source = t.prop(resource, *_datum_path(datum))  # the resource's own value, or Globals'
+        path = source.path if source is not None else None
         for branch in t.branches(datum.value):
             if branch.value is UNKNOWN or branch.value is NO_VALUE:
                 continue

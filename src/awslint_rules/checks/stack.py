@@ -6,13 +6,8 @@ from collections.abc import Iterator
 
 from ..catalog import Rule
 from ..findings import Hit, Place
-from ..sam_expansion import Expansion, expand_count
+from ..sam_expansion import Expansion
 from ..template import Template
-
-
-def _expansion(t: Template) -> Expansion:
-    data = t.document.data
-    return expand_count(data.get("Resources") or {}, data.get("Globals"), t.parameters)
 
 
 def _counts(expansion: Expansion) -> str:
@@ -26,7 +21,7 @@ def _counts(expansion: Expansion) -> str:
 
 def stack_resource_limit(t: Template, rule: Rule) -> Iterator[Hit]:
     limit = rule.option("resource_limit")
-    expansion = _expansion(t)
+    expansion = t.expansion
     if expansion.expanded > limit:
         yield rule.hit(
             f"The stack will hold {_counts(expansion)}: CloudFormation allows {limit} resources "
@@ -38,7 +33,7 @@ def stack_resource_limit(t: Template, rule: Rule) -> Iterator[Hit]:
 
 def stack_resource_limit_near(t: Template, rule: Rule) -> Iterator[Hit]:
     limit = rule.option("resource_limit")
-    expansion = _expansion(t)
+    expansion = t.expansion
     if rule.option("near_ratio") * limit <= expansion.expanded <= limit:
         share = round(100 * expansion.expanded / limit)
         yield rule.hit(
