@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean fuzz
+.PHONY: run test bench clean fuzz
 
 $(BIN)/awslint-rules: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

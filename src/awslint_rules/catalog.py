@@ -42,6 +42,13 @@ class Rule:
     def match(self) -> dict[str, Any] | None:
         return self.doc.get("match")
 
+    @property
+    def docs_url(self) -> str | None:
+        """The first AWS page the rule cites (SARIF helpUri, cfn-lint source_url)."""
+        docs = self.doc.get("aws_docs") or []
+        first = docs[0] if docs else None
+        return first.get("url") if isinstance(first, dict) else None
+
     def option(self, name: str) -> Any:
         return self.options[name]
 

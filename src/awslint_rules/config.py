@@ -39,7 +39,7 @@ class RuleConfig:
 
 @dataclass
 class Config:
-    file: str | None = None  # None: no configuration file
+    file: str  # the configuration file this came from
     select: list[str] | None = None
     ignore: list[str] | None = None
     exclude: list[str] = field(default_factory=list)
@@ -51,7 +51,7 @@ class Config:
     @property
     def root(self) -> str:
         """Exclude globs are relative to the directory holding the configuration file."""
-        return os.path.dirname(os.path.abspath(self.file)) if self.file else os.getcwd()
+        return os.path.dirname(os.path.abspath(self.file))
 
     def key(self, *parts: str) -> str:
         return self._prefix + ".".join(parts)
@@ -62,7 +62,7 @@ class Config:
         for rule_id, rule_config in self.rules.items():
             rule = catalog.get(rule_id)
             if rule is None:
-                raise ConfigError(self.file or "", self.key("rules", rule_id),
+                raise ConfigError(self.file, self.key("rules", rule_id),
                                   "unknown rule id (see `awslint-rules rules`)")
             options = dict(rule.options)
             for name, value in rule_config.options.items():
@@ -77,7 +77,7 @@ class Config:
         for name in ("select", "ignore"):
             pattern = unmatched_pattern(getattr(self, name) or (), ids)
             if pattern is not None:
-                raise ConfigError(self.file or "", self.key(name),
+                raise ConfigError(self.file, self.key(name),
                                   f"'{pattern}' matches no rule id")
 
     def excluded(self, file: str) -> bool:
@@ -218,20 +218,20 @@ def _strings(config: Config, key: str, value: Any) -> list[str]:
     if isinstance(value, str):
         value = value.split(",")
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(config.file or "", config.key(key), "must be a list of strings")
+        raise ConfigError(config.file, config.key(key), "must be a list of strings")
     return [v.strip() for v in value if v.strip()]
 
 
 def _parameters(config: Config, value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
-        raise ConfigError(config.file or "", config.key("parameters"),
+        raise ConfigError(config.file, config.key("parameters"),
                           "must be a mapping of parameter names to values")
     parameters = {}
     for name, setting in value.items():
         if isinstance(setting, list) and all(_is_scalar(v) for v in setting):
             setting = ",".join(_text(v) for v in setting)  # CommaDelimitedList
         if not _is_scalar(setting):
-            raise ConfigError(config.file or "", config.key("parameters", str(name)),
+            raise ConfigError(config.file, config.key("parameters", str(name)),
                               "must be a string, number, boolean or list of those")
         parameters[str(name)] = _text(setting)
     return parameters
@@ -247,7 +247,7 @@ def _text(value: Any) -> str:
 
 def _rules(config: Config, value: Any) -> dict[str, RuleConfig]:
     if not isinstance(value, dict):
-        raise ConfigError(config.file or "", config.key("rules"),
+        raise ConfigError(config.file, config.key("rules"),
                           "must be a mapping of rule ids to settings")
     rules = {}
     for rule_id, settings in value.items():
@@ -255,13 +255,13 @@ def _rules(config: Config, value: Any) -> dict[str, RuleConfig]:
         if settings is None:
             settings = {}
         if not isinstance(settings, dict):
-            raise ConfigError(config.file or "", key,
+            raise ConfigError(config.file, key,
                               "must be a mapping of `level` and the rule's options")
         rule_config = RuleConfig()
         for name, setting in settings.items():
             if name == "level":
                 if setting not in LEVELS:
-                    raise ConfigError(config.file or "", f"{key}.level",
+                    raise ConfigError(config.file, f"{key}.level",
                                       f"{setting!r} is not one of: {', '.join(LEVELS)}")
                 rule_config.level = setting
             else:
@@ -274,7 +274,7 @@ def _checked_option(config: Config, rule: Any, name: str, value: Any) -> Any:
     key = config.key("rules", rule.id, name)
     if name not in rule.options:
         declared = ", ".join(rule.options) or "none"
-        raise ConfigError(config.file or "", key,
+        raise ConfigError(config.file, key,
                           f"unknown option for {rule.id} (its options: {declared}; "
                           "see `awslint-rules explain " + rule.id + "`)")
     default = rule.options[name]
@@ -294,6 +294,6 @@ def _checked_option(config: Config, rule: Any, name: str, value: Any) -> Any:
         ok = isinstance(value, type(default))
         expected = f"a {type(default).__name__}"
     if not ok:
-        raise ConfigError(config.file or "", key,
+        raise ConfigError(config.file, key,
                           f"{value!r} is not {expected} (the default is {default!r})")
     return value

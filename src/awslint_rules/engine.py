@@ -71,7 +71,7 @@ def _lint(file: str, raw: bytes, settings: Settings) -> FileResult:
     except NotATemplate as reason:
         return FileResult(file, skipped=str(reason))
     except ParseError as error:
-        return FileResult(file, _engine_finding(settings, PARSE_ERROR, file, error.message,
+        return FileResult(file, engine_finding(settings, PARSE_ERROR, file, error.message,
                                                 error.span))
     template = Template(document, settings.parameters)
     findings: list[Finding] = []
@@ -119,12 +119,13 @@ def _run_rule(rule: Rule, template: Template, settings: Settings) -> list[Findin
         return [_finding(rule, template.document, hit) for hit in check(template, rule)]
     except Exception as error:
         message = f"rule {rule.id} failed on this template: {type(error).__name__}: {error}"
-        return _engine_finding(settings, INTERNAL_ERROR, template.path, message, FILE_START)
+        return engine_finding(settings, INTERNAL_ERROR, template.path, message, FILE_START)
 
 
-def _engine_finding(
-    settings: Settings, rule_id: str, file: str, message: str, span: Span
+def engine_finding(
+    settings: Settings, rule_id: str, file: str, message: str, span: Span = FILE_START
 ) -> list[Finding]:
+    """A finding of the engine itself (EA0000, EA0001), when that rule is selected."""
     rule = settings.rules.get(rule_id)
     if rule is None:
         return []

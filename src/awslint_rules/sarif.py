@@ -6,7 +6,7 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path as FsPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import attr
@@ -16,6 +16,10 @@ from . import __version__
 from .catalog import Rule, rule_markdown, rule_text
 from .findings import Finding
 
+if TYPE_CHECKING:
+    from .load import Span
+    from .suppressions import Suppressed
+
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
@@ -23,7 +27,7 @@ ALWAYS_WRITTEN = frozenset({"level"})  # sarif-om would drop a level equal to it
 
 
 def sarif_report(findings: list[Finding], rules: dict[str, Rule], root: str | None = None,
-                 suppressed: Sequence[Any] = ()) -> str:  # suppressions.Suppressed
+                 suppressed: Sequence[Suppressed] = ()) -> str:
     root_path = FsPath(root or os.getcwd()).resolve()
     catalog = list(rules.values())
     index = {rule.id: i for i, rule in enumerate(catalog)}
@@ -47,7 +51,6 @@ def sarif_report(findings: list[Finding], rules: dict[str, Rule], root: str | No
 
 
 def _descriptor(rule: Rule) -> om.ReportingDescriptor:
-    docs = rule.doc.get("aws_docs") or []
     return om.ReportingDescriptor(
         id=rule.id,
         name=rule.name,
@@ -55,7 +58,7 @@ def _descriptor(rule: Rule) -> om.ReportingDescriptor:
         full_description=om.MultiformatMessageString(text=(rule.doc.get("why") or rule.summary)
                                                       .strip()),
         help=om.MultiformatMessageString(text=rule_text(rule), markdown=rule_markdown(rule)),
-        help_uri=docs[0]["url"] if docs and isinstance(docs[0], dict) else None,
+        help_uri=rule.docs_url,
         default_configuration=om.ReportingConfiguration(level=LEVELS[rule.level]),
         properties=om.PropertyBag(tags=list(rule.doc.get("tags") or [])),
     )
@@ -77,7 +80,9 @@ def _result(f: Finding, index: dict[str, int], root: FsPath,
     )
 
 
-def _location(file, span, root: FsPath, ident: int | None = None, message: str = ""):
+def _location(
+    file: str, span: Span, root: FsPath, ident: int | None = None, message: str = ""
+) -> om.Location:
     return om.Location(
         id=ident,
         message=om.Message(text=message) if message else None,

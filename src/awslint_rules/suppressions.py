@@ -11,9 +11,10 @@ logical id; for SAM, the SAM resource):
         # or, as a mapping:  ignore: {WA3002: "the consumer is idempotent"}
 
 cfn-lint's `Metadata: cfn-lint: config: ignore_checks: [WA3002]` is honoured for ids of this
-linter (`EA`, `WA`, `IA` ...); it carries no reason. An entry without a reason, or one that is
-not a rule id, still suppresses what it names but is reported as WA0003; an entry that
-suppresses nothing is reported as IA0002.
+linter (`EA`, `WA`, `IA` ..., and user rules `?U`); it carries no reason. An entry without a
+reason still suppresses what it names but is reported as WA0003; an entry that is not a rule id
+(or names IA0002/WA0003) suppresses nothing and is reported as WA0003; an entry that matched
+no finding is reported as IA0002.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ INVALID = "WA0003"
 META_RULES = frozenset({UNUSED, INVALID})
 CFN_LINT_REASON = "cfn-lint ignore_checks"
 _PATTERN = re.compile(r"^[A-Z]{1,2}[0-9]{0,4}$")
-_OUR_IDS = re.compile(r"^[EWI]A[0-9]{0,4}$")
+_OUR_IDS = re.compile(r"^[EWI][AU][0-9]{0,4}$")  # built-in (A) and user (U) rules
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,11 @@ def _entry(rule: Any, reason: Any, resource: str | None, path: Path,
                       "(write {rule: WA3002, reason: ...})", resource, path, key)
         return
     pattern = rule.strip().upper()
+    if pattern in META_RULES:
+        yield Problem(f"{pattern} reports on suppressions themselves and cannot be suppressed "
+                      "in Metadata: use --ignore or the configuration's `ignore`",
+                      resource, path, key)
+        return
     text = reason.strip() if isinstance(reason, str) and reason.strip() else None
     if text is None:
         yield Problem(f"suppression of {pattern} has no reason: add `reason: ...` saying why "

@@ -48,14 +48,13 @@ def _class_name(rule: Rule) -> str:
 
 
 def _rule_class(rule: Rule) -> type[CloudFormationLintRule]:
-    docs = rule.doc.get("aws_docs") or []
     return type(_class_name(rule), (CloudFormationLintRule,), {
         "__module__": __name__,
         "__doc__": rule.summary,
         "id": rule.id,
         "shortdesc": rule.name,
         "description": rule.summary,
-        "source_url": docs[0]["url"] if docs and isinstance(docs[0], dict) else "",
+        "source_url": rule.docs_url or "",
         "tags": ["awslint-rules", *(rule.doc.get("tags") or [])],
         "match": _match,
     })

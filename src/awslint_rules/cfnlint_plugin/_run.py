@@ -15,9 +15,8 @@ from collections import defaultdict
 from typing import Any
 
 from ..catalog import Rule, load_catalog
-from ..engine import INTERNAL_ERROR, Settings, lint_bytes
-from ..findings import Finding, fingerprint
-from ..load import FILE_START
+from ..engine import INTERNAL_ERROR, Settings, engine_finding, lint_bytes
+from ..findings import Finding
 
 _lock = threading.Lock()
 _cache: dict[str, Any] = {}
@@ -59,10 +58,7 @@ def _lint(cfn: Any, filename: str | None) -> Result:
         return Result(lint_bytes(name, raw, settings).findings, from_file)
     except Exception as error:  # the engine itself failed: one EA0001, not one error per rule
         message = f"awslint-rules failed on this template: {type(error).__name__}: {error}"
-        rule = settings.rules[INTERNAL_ERROR]
-        return Result([Finding(INTERNAL_ERROR, rule.level, message, name, FILE_START,
-                               fingerprint=fingerprint(INTERNAL_ERROR, name, None, (), message))],
-                      from_file)
+        return Result(engine_finding(settings, INTERNAL_ERROR, name, message), from_file)
 
 
 def _source(cfn: Any, filename: str | None) -> tuple[bytes, bool]:
