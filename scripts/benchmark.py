@@ -45,6 +45,7 @@ TEMPLATE_SUFFIXES = frozenset({".yaml", ".yml", ".json", ".template"})
 LARGE_RESOURCES = 400
 SAMPLE_SEED = 20240601
 AWSLINT = "awslint-rules"
+AWSLINT_SERIAL = "awslint-rules -j1"
 CFN_LINT = "cfn-lint"
 PLUGIN = "cfn-lint+plugin"
 CHECKOV = "checkov"
@@ -135,6 +136,8 @@ def make_tools(checkov: str | None) -> dict[str, Tool]:
     plugin_ok = cfn_lint is not None and _importable(cfn_lint, PLUGIN_MODULE)
     return {
         AWSLINT: Tool(AWSLINT, find_tool(AWSLINT), ("--format", "json")),
+        AWSLINT_SERIAL: Tool(AWSLINT_SERIAL, find_tool(AWSLINT), ("--format", "json", "--jobs",
+                                                                  "1")),
         CFN_LINT: Tool(CFN_LINT, cfn_lint, ("-f", "json", "--")),
         PLUGIN: Tool(PLUGIN, cfn_lint if plugin_ok else None,
                      ("-f", "json", "-a", PLUGIN_MODULE, "--"),
@@ -176,16 +179,24 @@ def _maxrss_mb(maxrss: int) -> float:
     return maxrss / (1024 * 1024) if sys.platform == "darwin" else maxrss / 1024
 
 
+class Crashed(Exception):
+    """The tool died with a traceback: its time measures nothing."""
+
+
 def run_once(argv: list[str]) -> Run:
     """Start a cold process, wait for it with wait4 to get its own rusage."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        env=CHILD_ENV,
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)  # already reaped: keep Popen quiet
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors,
+            env=CHILD_ENV,
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)  # already reaped: keep Popen quiet
+        errors.seek(0)
+        if b"Traceback (most recent call last)" in errors.read():
+            raise Crashed(f"exit {proc.returncode} with a traceback")
     return Run(
         wall=wall,
         cpu=usage.ru_utime + usage.ru_stime,
@@ -216,6 +227,8 @@ def measure(tool: Tool, files: Sequence[Path], runs: int) -> Measurement:
             result.runs.append(run_once(tool.argv(files)))
         except OSError as exc:
             return Measurement(note=f"failed to start: {exc}")
+        except Crashed as exc:
+            return Measurement(note=f"crashed: {exc}")
     return result
 
 
@@ -286,8 +299,11 @@ def run_case(
     skip_note: str = "",
 ) -> CaseResult:
     progress(f"case: {label}")
+    if only is None:  # --jobs makes no difference on one file
+        only = [name for name in tools if name != AWSLINT_SERIAL]
     results = {
-        name: measure(tool, files, runs) if only is None or name in only else skipped(skip_note)
+        name: measure(tool, files, runs) if name in only else skipped(
+            skip_note or "one file: as awslint-rules")
         for name, tool in tools.items()
     }
     return CaseResult(key, label, len(files), results)
@@ -319,15 +335,17 @@ def corpus_cases(
     notes: list[str] = []
     if len(subset) < len(files):
         cases.append(run_case("corpus", f"corpus, all {len(files)} files", files, tools, 1,
-                              only=[AWSLINT], skip_note=f"sample of {len(subset)} below"))
+                              only=[AWSLINT, AWSLINT_SERIAL],
+                              skip_note=f"sample of {len(subset)} below"))
         cases.append(run_case("corpus-sample", f"corpus, sample {len(subset)} files", subset,
-                              tools, 1))
+                              tools, 1, only=list(tools)))
         notes.append(
             f"corpus sample: {len(subset)} of {len(files)} files, random.Random({SAMPLE_SEED})"
             " sample, sorted; the other tools run only on the sample (--corpus-sample 0: all)"
         )
     else:
-        cases.append(run_case("corpus", f"corpus, all {len(files)} files", files, tools, 1))
+        cases.append(run_case("corpus", f"corpus, all {len(files)} files", files, tools, 1,
+                              only=list(tools)))
     floor_lines, whole_multiple = floor_notes(cases, files, subset)
     return cases, notes + floor_lines, whole_multiple
 
@@ -343,13 +361,13 @@ def floor_notes(
         if floor is None:
             notes.append("parse floor: skipped, PyYAML is not importable")
             continue
-        lint = case.results[AWSLINT].median
+        lint = case.results[AWSLINT_SERIAL].median  # one process, as the floor
         multiple = lint / floor.seconds if lint and floor.seconds else None
         if case.key == "corpus":
             whole = multiple
         notes.append(
             f"parse floor ({case.label}): yaml.compose with {floor.loader} in-process "
-            f"{fmt_seconds(floor.seconds)} ({floor.failures} unparseable); awslint-rules "
+            f"{fmt_seconds(floor.seconds)} ({floor.failures} unparseable); awslint-rules -j1 "
             f"{fmt_seconds(lint)} = {f'{multiple:.1f}x' if multiple else 'n/a'} the floor"
         )
     return notes, whole
@@ -426,17 +444,17 @@ def targets(cases: dict[str, CaseResult], floor_multiple: float | None) -> list[
         Target("small template, cold: awslint-rules wall", small.median, 0.25, True, " s"),
         Target("400 resources: cfn-lint / awslint-rules",
                ratio(tool("400", CFN_LINT), large), 20, at_most=False),
-        Target(f"{corpus_case}: cfn-lint / awslint-rules",
-               ratio(tool(corpus_case, CFN_LINT), tool(corpus_case, AWSLINT)), 20, False),
-        Target("whole corpus: awslint-rules / bare C-loader parse", floor_multiple, 3, True),
+        Target(f"{corpus_case}: cfn-lint / awslint-rules -j1 (one process each)",
+               ratio(tool(corpus_case, CFN_LINT), tool(corpus_case, AWSLINT_SERIAL)), 20, False),
+        Target("whole corpus: awslint-rules -j1 / bare C-loader parse", floor_multiple, 3, True),
         Target("growth: 5000-resource / 500-resource time", growth, 12, at_most=True),
         *(
             Target(f"plugin overhead on {case}: (cfn-lint+plugin) / cfn-lint",
                    ratio(tool(case, PLUGIN), tool(case, CFN_LINT)), 1.10, at_most=True)
             for case in ("small", "400", corpus_case)
         ),
-        Target("whole corpus: awslint-rules peak memory", tool("corpus", AWSLINT).peak_mb,
-               150, True, " MB"),
+        Target("whole corpus: awslint-rules -j1 peak memory",
+               tool("corpus", AWSLINT_SERIAL).peak_mb, 150, True, " MB"),
     ]
 
 

@@ -26,7 +26,7 @@ from awslint_rules.engine import INTERNAL_ERROR, Settings, lint_bytes
 from awslint_rules.graph import SAM_EVENTS, build_graph
 from awslint_rules.intrinsics import Branch, Resolver
 from awslint_rules.load import Document
-from awslint_rules.sam_expansion import Expansion, expand_count
+from awslint_rules.sam_expansion import expand_count
 from awslint_rules.template import Template
 
 _COMMON = {
@@ -407,7 +407,10 @@ def test_sam_events_with_missing_or_wrong_fields(events, owner, globals_):
         _strict(_template(_plain(template)), settings)
     assert _internal(result) == []
     expansion = expand_count(template["Resources"], template["Globals"])
-    assert isinstance(expansion, Expansion)
+    assert expansion.declared == len(template["Resources"])
+    assert set(expansion.by_resource) == set(template["Resources"])
+    assert all(count >= 1 for count in expansion.by_resource.values())  # no implicit-API names
+    assert expansion.expanded == sum(expansion.by_resource.values()) >= expansion.declared
 
 
 @FUZZ_SMALL
@@ -416,8 +419,12 @@ def test_sam_events_with_missing_or_wrong_fields(events, owner, globals_):
        globals_=values)
 def test_expand_count_never_raises(resources, globals_):
     expansion = expand_count(resources, globals_)
-    assert isinstance(expansion, Expansion)
-    assert expansion.expanded >= 0 and not math.isnan(expansion.expanded)
+    declared = resources if isinstance(resources, dict) else {}
+    assert expansion.declared == len(declared)
+    assert set(expansion.by_resource) == {str(k) for k in declared}
+    # none of the drawn logical ids is an implicit API's, so each entry counts at least itself
+    assert expansion.expanded == sum(expansion.by_resource.values()) >= expansion.declared
+    assert not math.isnan(expansion.expanded)
 
 
 @FUZZ_SMALL

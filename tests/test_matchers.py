@@ -8,11 +8,8 @@ so the test compiles them as they are.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,19 +18,12 @@ from awslint_rules.findings import Finding
 from awslint_rules.load import Span
 from awslint_rules.report import github_report
 
-from .conftest import FIXTURES, ROOT
+from .conftest import FIXTURES, ROOT, run_cli
 
 MATCHERS = ROOT / "matchers"
 SAMPLES = ["EA0000/fail_invalid_yaml.yaml", "EA3001/fail_cfn.json", "IA3004/fail_plain_queue.yaml",
            "WA3002/fail_batching_window.yaml", "EA0000/pass_docker_compose.yaml"]
 GITHUB_SEVERITY = {"error": "error", "warning": "warning", "info": "notice"}
-
-
-def _cli(*args: str, cwd: Path) -> str:
-    result = subprocess.run([sys.executable, "-m", "awslint_rules", *args], cwd=cwd,
-                            capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})
-    assert result.returncode in (0, 1), result.stderr
-    return result.stdout
 
 
 @pytest.fixture(scope="module")
@@ -44,10 +34,12 @@ def run(tmp_path_factory):
         target = workspace / "infra: stacks, v2" / sample
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(FIXTURES / sample, target)
-    text = _cli("check", ".", cwd=workspace)
-    findings = json.loads(_cli("check", "--format", "json", ".", cwd=workspace))
+    text = run_cli("check", ".", cwd=workspace)
+    reference = run_cli("check", "--format", "json", ".", cwd=workspace)
+    assert text.returncode == reference.returncode == 1, text.stderr + reference.stderr
+    findings = json.loads(reference.stdout)
     assert {f["level"] for f in findings} == {"error", "warning", "info"}
-    return text.splitlines(), findings
+    return text.stdout.splitlines(), findings
 
 
 def _github_matchers() -> list[dict]:
@@ -137,7 +129,9 @@ def test_github_format_escapes_messages_and_properties():
 def test_github_format_on_real_output(tmp_path):
     workspace = Path(tmp_path)
     shutil.copy(FIXTURES / "IA3004/fail_plain_queue.yaml", workspace / "q.yaml")
-    lines = _cli("check", "--format", "github", "q.yaml", cwd=workspace).splitlines()
+    result = run_cli("check", "--format", "github", "q.yaml", cwd=workspace)
+    assert result.returncode == 0, result.stderr  # info findings only
+    lines = result.stdout.splitlines()
     assert lines and all(line.startswith("::notice file=q.yaml,line=") for line in lines)
     assert all(COMMAND.match(line) for line in lines)
 

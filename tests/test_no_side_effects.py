@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,9 +16,8 @@ from awslint_rules.catalog import CatalogError, load_catalog
 from awslint_rules.cli import main
 from awslint_rules.engine import Settings, lint_bytes
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, ROOT, invoke, run_cli
 
-ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
 # Content that would do something if a loader constructed Python objects or ran code.
@@ -68,8 +65,7 @@ def no_network(monkeypatch):
 def test_in_process_without_sockets(no_network, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for output_format in ("text", "json", "sarif", "github"):
-        result = CliRunner().invoke(main, ["--no-config", "--format", output_format,
-                                           str(FIXTURES), str(EXAMPLES)])
+        result = invoke("--format", output_format, str(FIXTURES), str(EXAMPLES))
         assert result.exception is None or isinstance(result.exception, SystemExit), (
             result.exception)
         assert result.exit_code in (0, 1), result.output
@@ -78,12 +74,8 @@ def test_in_process_without_sockets(no_network, tmp_path, monkeypatch):
 
 
 def test_in_a_subprocess_with_sockets_disabled(tmp_path):
-    program = NO_NETWORK + "\nfrom awslint_rules.cli import main\nmain()\n"
-    done = subprocess.run(
-        [sys.executable, "-c", program, "--no-config", "--format", "sarif", "-o",
-         str(tmp_path / "out.sarif"), str(FIXTURES), str(EXAMPLES)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300,
-    )
+    done = run_cli("--format", "sarif", "-o", str(tmp_path / "out.sarif"), str(FIXTURES),
+                   str(EXAMPLES), cwd=tmp_path, prelude=NO_NETWORK, timeout=300)
     assert "socket" not in done.stderr and "network" not in done.stderr, done.stderr
     assert done.returncode in (0, 1), done.stderr
     assert json.loads((tmp_path / "out.sarif").read_text())["runs"]
@@ -94,7 +86,7 @@ def test_template_content_is_never_executed(settings, tmp_path, monkeypatch):
     result = lint_bytes("t.yaml", EXECUTABLE, settings)
     assert "EA0001" not in [f.rule for f in result.findings]
     (tmp_path / "t.yaml").write_bytes(EXECUTABLE)
-    CliRunner().invoke(main, ["--no-config", "t.yaml"])
+    invoke("t.yaml")
     assert not list(tmp_path.glob("pwned*"))
 
 
@@ -103,8 +95,7 @@ def test_a_user_rule_folder_cannot_name_python_code(tmp_path):
         "id: WA9001\nname: sneaky\nsummary: runs code\ncheck: sqs:queue_without_dlq\n")
     with pytest.raises(CatalogError, match="declarative"):
         load_catalog([str(tmp_path)])
-    result = CliRunner().invoke(main, ["--no-config", "--rules-dir", str(tmp_path),
-                                       str(EXAMPLES)])
+    result = invoke("--rules-dir", str(tmp_path), str(EXAMPLES))
     assert result.exit_code == 2 and "declarative" in result.output
 
 
@@ -153,8 +144,7 @@ def _previous_report(tmp_path: Path) -> Path:
 def test_output_is_not_truncated_when_the_write_fails(tmp_path, monkeypatch):
     target = _previous_report(tmp_path)
     monkeypatch.setattr(cli.os, "fdopen", _fail_after(100))
-    result = CliRunner().invoke(main, ["--no-config", "--format", "sarif", "-o", str(target),
-                                       str(EXAMPLES)])
+    result = invoke("--format", "sarif", "-o", str(target), str(EXAMPLES))
     assert result.exit_code != 0
     assert target.read_text() == '{"previous": "complete report"}'
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.sarif"]  # no stray temp file
@@ -167,8 +157,7 @@ def test_output_is_untouched_when_rendering_fails(tmp_path, monkeypatch):
         raise RuntimeError("renderer failed")
 
     monkeypatch.setattr("awslint_rules.sarif.sarif_report", broken)
-    result = CliRunner().invoke(main, ["--no-config", "--format", "sarif", "-o", str(target),
-                                       str(EXAMPLES)])
+    result = invoke("--format", "sarif", "-o", str(target), str(EXAMPLES))
     assert result.exit_code != 0
     assert target.read_text() == '{"previous": "complete report"}'
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.sarif"]
@@ -180,8 +169,7 @@ def test_output_into_a_read_only_folder_leaves_nothing(tmp_path):
     folder.mkdir()
     folder.chmod(0o500)
     try:
-        result = CliRunner().invoke(main, ["--no-config", "--format", "sarif", "-o",
-                                           str(folder / "out.sarif"), str(EXAMPLES)])
+        result = invoke("--format", "sarif", "-o", str(folder / "out.sarif"), str(EXAMPLES))
         assert result.exit_code != 0
         assert list(folder.iterdir()) == []
     finally:
@@ -190,8 +178,7 @@ def test_output_into_a_read_only_folder_leaves_nothing(tmp_path):
 
 def test_a_complete_output_replaces_the_old_one(tmp_path):
     target = _previous_report(tmp_path)
-    result = CliRunner().invoke(main, ["--no-config", "--format", "sarif", "-o", str(target),
-                                       str(EXAMPLES)])
+    result = invoke("--format", "sarif", "-o", str(target), str(EXAMPLES))
     assert result.exit_code in (0, 1)
     assert json.loads(target.read_text())["version"] == "2.1.0"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.sarif"]

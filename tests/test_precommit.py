@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT
+from .conftest import ROOT, SQS_CONSUMER
 
 pytestmark = pytest.mark.slow
 
@@ -31,27 +31,7 @@ GIT_ENV = {
 }
 SKIPPED_DIRS = {".git", ".venv", "build", "dist", "__pycache__", ".pytest_cache", ".ruff_cache"}
 
-BAD_TEMPLATE = """\
-AWSTemplateFormatVersion: "2010-09-09"
-Resources:
-  JobsQueue:
-    Type: AWS::SQS::Queue
-    Properties:
-      VisibilityTimeout: 60
-  Worker:
-    Type: AWS::Lambda::Function
-    Properties:
-      Runtime: python3.12
-      Handler: app.handler
-      Role: arn:aws:iam::123456789012:role/worker
-      Code: {ZipFile: "def handler(event, context): pass"}
-      Timeout: 30
-  Mapping:
-    Type: AWS::Lambda::EventSourceMapping
-    Properties:
-      EventSourceArn: !GetAtt JobsQueue.Arn
-      FunctionName: !Ref Worker
-"""
+BAD_TEMPLATE = SQS_CONSUMER  # WA3002 at line 6, column 26, and WA3003
 CLEAN_TEMPLATE = """\
 {
   "AWSTemplateFormatVersion": "2010-09-09",

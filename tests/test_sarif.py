@@ -10,9 +10,9 @@ import pytest
 from awslint_rules.engine import lint_file
 from awslint_rules.sarif import sarif_report
 
-from .conftest import FIXTURES, ROOT, SARIF_SCHEMA
+from .conftest import EXAMPLE, FIXTURES, ROOT, SARIF_SCHEMA, run_cli
 
-TEMPLATES = [ROOT / "examples" / "sam-api-and-queue.yaml",
+TEMPLATES = [EXAMPLE,
              FIXTURES / "EA0000" / "fail_duplicate_key.yaml",
              *sorted(FIXTURES.glob("WA3002/fail_*.yaml"))[:2]]
 
@@ -75,7 +75,7 @@ def _sarif_of(text: str, tmp_path, settings) -> dict:
 def test_line_shift_keeps_partial_fingerprints(tmp_path, settings):
     """GitHub matches alerts across commits by partialFingerprints: moving lines must not
     change them (or every edit above a finding would close and reopen its alert)."""
-    text = (ROOT / "examples" / "sam-api-and-queue.yaml").read_text()
+    text = EXAMPLE.read_text()
     before = _sarif_of(text, tmp_path, settings)["runs"][0]["results"]
     shifted = "# a comment\n# another\n\n" + text
     after = _sarif_of(shifted, tmp_path, settings)["runs"][0]["results"]
@@ -90,14 +90,12 @@ def test_line_shift_keeps_partial_fingerprints(tmp_path, settings):
 
 
 def test_two_runs_are_byte_identical(tmp_path):
-    import subprocess
-    import sys
-
     outputs = []
     for name in ("first.sarif", "second.sarif"):
-        subprocess.run([sys.executable, "-m", "awslint_rules", "check", "--format", "sarif",
-                        "--output", str(tmp_path / name), "examples", "fixtures/WA3002"],
-                       cwd=ROOT, check=False, capture_output=True)
+        # relative paths from the repository (for relative URIs); --no-config via run_cli
+        done = run_cli("check", "--format", "sarif", "--output", str(tmp_path / name),
+                       "examples", "fixtures/WA3002", cwd=ROOT)
+        assert done.returncode == 1, done.stderr
         outputs.append((tmp_path / name).read_bytes())
     assert outputs[0] == outputs[1] and outputs[0]
     results = json.loads(outputs[0])["runs"][0]["results"]

@@ -7,14 +7,11 @@ import json
 
 import jsonschema
 import pytest
-from click.testing import CliRunner
 
-from awslint_rules.cli import main
 from awslint_rules.engine import Settings, lint_bytes
 
-from .conftest import FIXTURES, ROOT, SARIF_SCHEMA
+from .conftest import EXAMPLE, FIXTURES, SARIF_SCHEMA, invoke
 
-EXAMPLE = ROOT / "examples" / "sam-api-and-queue.yaml"
 USED = FIXTURES / "IA0002" / "pass_used.yaml"
 
 
@@ -117,10 +114,6 @@ def suppressed_template(tmp_path, monkeypatch):
     (tmp_path / "t.yaml").write_bytes(
         with_metadata("awslint-rules:\n  ignore:\n    - {rule: WA3, reason: drained by hand}"))
     return "t.yaml"
-
-
-def invoke(*args):
-    return CliRunner().invoke(main, ["--no-config", *args])
 
 
 def test_text_counts_suppressed_and_lists_them_on_request(suppressed_template):
