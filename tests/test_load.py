@@ -117,3 +117,12 @@ def test_merge_keys_are_merged_and_explicit_keys_win():
            b"  B:\n    <<: *base\n    Properties: {DelaySeconds: 2}\n")
     resources = load_document("t.yaml", raw).data["Resources"]
     assert resources["B"] == {"Type": "AWS::SQS::Queue", "Properties": {"DelaySeconds": 2}}
+
+
+def test_a_written_key_is_located_over_a_merged_one():
+    raw = (b"AWSTemplateFormatVersion: x\nMetadata:\n  Defaults: &defaults\n    Timeout: 3\n"
+           b"Resources:\n  A:\n    Type: AWS::SQS::Queue\n    Properties:\n"
+           b"      <<: *defaults\n      Timeout: 60\n")
+    document = load_document("t.yaml", raw)
+    assert document.data["Resources"]["A"]["Properties"] == {"Timeout": 60}
+    assert document.locate(("Resources", "A", "Properties", "Timeout")) == Span(10, 16, 10, 18)
