@@ -217,23 +217,23 @@ def warm_up(tools: dict[str, Tool], template: Path) -> None:
             run_once(tool.argv([template]))
 
 
-def measure(tool: Tool, files: Sequence[Path], runs: int) -> Measurement:
-    if tool.exe is None:
-        return Measurement(note=tool.note)
-    result = Measurement()
+def measure(tools: dict[str, Tool], files: Sequence[Path], runs: int) -> dict[str, Measurement]:
+    """Interleaved (run 1 of every tool, then run 2, ...), so a slow spell of the machine
+    falls on every tool alike instead of on one tool's block of runs."""
+    results = {name: Measurement(note="" if t.exe else t.note) for name, t in tools.items()}
     for i in range(runs):
-        progress(f"  {tool.name}: run {i + 1}/{runs} on {len(files)} file(s)")
-        try:
-            result.runs.append(run_once(tool.argv(files)))
-        except OSError as exc:
-            return Measurement(note=f"failed to start: {exc}")
-        except Crashed as exc:
-            return Measurement(note=f"crashed: {exc}")
-    return result
-
-
-def skipped(note: str) -> Measurement:
-    return Measurement(note=note)
+        for name, tool in tools.items():
+            result = results[name]
+            if tool.exe is None or result.note:
+                continue
+            progress(f"  {name}: run {i + 1}/{runs} on {len(files)} file(s)")
+            try:
+                result.runs.append(run_once(tool.argv(files)))
+            except OSError as exc:
+                results[name] = Measurement(note=f"failed to start: {exc}")
+            except Crashed as exc:
+                results[name] = Measurement(note=f"crashed: {exc}")
+    return results
 
 
 def progress(message: str) -> None:
@@ -301,11 +301,9 @@ def run_case(
     progress(f"case: {label}")
     if only is None:  # --jobs makes no difference on one file
         only = [name for name in tools if name != AWSLINT_SERIAL]
-    results = {
-        name: measure(tool, files, runs) if name in only else skipped(
-            skip_note or "one file: as awslint-rules")
-        for name, tool in tools.items()
-    }
+    measured = measure({name: tool for name, tool in tools.items() if name in only}, files, runs)
+    note = skip_note or "one file: as awslint-rules"
+    results = {name: measured.get(name) or Measurement(note=note) for name in tools}
     return CaseResult(key, label, len(files), results)
 
 

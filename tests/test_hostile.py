@@ -79,13 +79,14 @@ def test_every_hostile_file_is_a_clear_parse_error_and_the_good_file_still_repor
     assert "invalid UTF-8" in messages["invalid_utf8.yaml"]
 
 
-def test_a_binary_file_named_yaml_is_skipped_not_crashed(tmp_path):
-    (tmp_path / "random.yaml").write_bytes(os.urandom(1 << 16) + b"\x00")
+def test_a_binary_file_named_yaml_is_a_parse_error_and_the_others_still_report(tmp_path):
+    (tmp_path / "random.yaml").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 256)
     (tmp_path / "good.yaml").write_bytes(GOOD)
-    done = _cli("--format", "json", "-v", ".", cwd=tmp_path)
-    assert done.returncode == 0, done.stderr  # the skipped file is no error; IA3004 is info
-    assert _by_file(done.stdout) == {"good.yaml": ["IA3004"]}
-    assert "skipped" in done.stderr and "random.yaml" in done.stderr
+    done = _cli("--format", "json", ".", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert _by_file(done.stdout) == {"good.yaml": ["IA3004"], "random.yaml": ["EA0000"]}
+    binary = next(f for f in json.loads(done.stdout) if f["rule"] == "EA0000")
+    assert "binary" in binary["message"] and (binary["line"], binary["column"]) == (3, 1)
 
 
 def test_a_5_mb_template_lints_in_bounded_time_and_memory(tmp_path):

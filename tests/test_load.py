@@ -77,7 +77,6 @@ def test_parse_errors_have_the_parsers_location(raw, message, line):
         b"services:\n  web:\n    image: nginx\n",
         b"- just\n- a list\n",
         b"key: [unclosed\n",
-        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
         b"",
         b"Resources:\n  Thing:\n    Type: custom\n",
     ],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -70,9 +71,15 @@ class Rule:
         name = self.check_name
         if not name or name in ENGINE_CHECKS:
             return None
-        module_name, _, function_name = name.partition(":")
-        module = importlib.import_module(f"awslint_rules.checks.{module_name}")
-        return getattr(module, function_name)
+        return _builtin_check(name)
+
+
+@cache
+def _builtin_check(name: str) -> Callable[..., Iterator[Hit]]:
+    """`sqs:queue_without_dlq` -> the function, imported once per process."""
+    module_name, _, function_name = name.partition(":")
+    module = importlib.import_module(f"awslint_rules.checks.{module_name}")
+    return getattr(module, function_name)
 
 
 def unmatched_pattern(patterns: Iterable[str], rule_ids: Iterable[str]) -> str | None:

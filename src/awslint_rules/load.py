@@ -156,15 +156,21 @@ def _refuse(looks_like_template: bool, message: str, span: Span = FILE_START) ->
 
 
 def _decode(raw: bytes, looks_like_template: bool) -> str:
-    if b"\x00" in raw[:8192] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        _refuse(looks_like_template, "binary content (NUL bytes) is not a template")
+    nul = raw.find(b"\x00", 0, 8192)
+    if nul >= 0 and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # a file named like a template that is binary is a broken file, not a skipped one
+        raise ParseError("binary content (a NUL byte): not a YAML or JSON template",
+                         _byte_span(raw, nul))
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        line = raw.count(b"\n", 0, error.start) + 1
-        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
-        span = Span.point(line, column)
+        span = _byte_span(raw, error.start)
         _refuse(looks_like_template, f"invalid UTF-8 at byte {error.start}", span)
+
+
+def _byte_span(raw: bytes, offset: int) -> Span:
+    line = raw.count(b"\n", 0, offset) + 1
+    return Span.point(line, offset - (raw.rfind(b"\n", 0, offset) + 1) + 1)
 
 
 def _compose(text: str) -> yaml.Node | None:
@@ -248,6 +254,13 @@ class _Builder:
         return value
 
     def _node(self, node: yaml.Node, depth: int) -> tuple[Any, int]:
+        if type(node) is yaml.ScalarNode:  # most nodes: no children, cannot recurse
+            self._expanded += 1
+            if self._expanded > MAX_EXPANDED_NODES:
+                self._count(0, node)
+            tag = node.tag
+            value = node.value if tag == _STR else _scalar(node)
+            return (_short_form(node, value) if tag[0] == "!" else value), 1
         key = id(node)
         if key in self._built:
             value, size = self._built[key]
@@ -263,7 +276,7 @@ class _Builder:
         elif isinstance(node, yaml.SequenceNode):
             items = [self._node(item, depth + 1) for item in node.value]
             value, size = [v for v, _ in items], 1 + sum(s for _, s in items)
-        else:
+        else:  # a ScalarNode subclass
             value, size = _scalar(node), 1
             self._count(1, node)
         self._building.discard(key)
@@ -280,7 +293,6 @@ class _Builder:
 
     def _mapping(self, node: yaml.MappingNode, depth: int) -> tuple[dict[str, Any], int]:
         result: dict[str, Any] = {}
-        first_seen: dict[str, yaml.Node] = {}
         merged: list[tuple[yaml.Node, yaml.Node]] = []
         size = 1
         for key_node, value_node in node.value:
@@ -289,18 +301,15 @@ class _Builder:
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
                 raise ParseError("a mapping key must be a scalar", Span.of(key_node))
-            if key_node.tag.startswith("!") and not key_node.tag.startswith("!!"):
+            if key_node.tag[0] == "!" and not key_node.tag.startswith("!!"):
                 raise ParseError(
                     f"a mapping key cannot carry a tag: '{key_node.tag} {key_node.value}' "
                     "(an intrinsic function needs its own mapping or a list item)",
                     Span.of(key_node),
                 )
             name = key_node.value
-            if name in first_seen:
-                first = first_seen[name].start_mark.line + 1
-                message = f"duplicate key '{name}' (first at line {first})"
-                raise ParseError(message, Span.of(key_node))
-            first_seen[name] = key_node
+            if name in result:
+                raise _duplicate(node, key_node)
             result[name], child_size = self._node(value_node, depth + 1)
             size += child_size
         for key_node, value_node in merged:
@@ -308,6 +317,12 @@ class _Builder:
                 result[key_node.value], child_size = self._node(value_node, depth + 1)
                 size += child_size
         return result, size
+
+
+def _duplicate(mapping: yaml.MappingNode, again: yaml.Node) -> ParseError:
+    first = next(k for k, _ in mapping.value if getattr(k, "value", None) == again.value)
+    message = f"duplicate key '{again.value}' (first at line {first.start_mark.line + 1})"
+    return ParseError(message, Span.of(again))
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:
