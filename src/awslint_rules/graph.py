@@ -16,6 +16,7 @@ from typing import Any
 
 from .intrinsics import Ref
 from .load import Path
+from .sam_expansion import is_default_http_route
 from .template import FUNCTION_TYPES, SAM_FUNCTION, Resource, Template
 
 INVOKES, DEAD_LETTERS, SUBSCRIBES, PERMITS = "invokes", "dead_letters", "subscribes", "permits"
@@ -159,8 +160,8 @@ def _follow_to_function(t: Template, ref: Ref, depth: int) -> tuple[str, str | N
 
 
 def _source_id(t: Template, raw: Any) -> str | None:
-    ref = t.reference(raw)
-    return ref.logical_id if ref and ref.logical_id in t.resources else None
+    ref = t.reference(raw)  # only ever names a resource of this template
+    return ref.logical_id if ref else None
 
 
 def _arn_service(t: Template, raw: Any) -> str | None:
@@ -318,14 +319,6 @@ def _sam_function(t: Template, r: Resource, graph: Graph) -> None:
             _sam_event(t, r, graph, name, event, covered)
 
 
-def _is_default_route(props: dict[str, Any]) -> bool:
-    """An HttpApi event on the `$default` route (also: no Path and no Method)."""
-    path, method = props.get("Path"), props.get("Method")
-    if not path and not method:
-        return True
-    return path == "$default" and str(method).lower() in ("any", "x-amazon-apigateway-any-method")
-
-
 def _default_route_apis(t: Template, r: Resource, events: Any) -> set[str]:
     """HttpApi ids (repr) where the function has the `$default` route: SAM's permission for it
     covers every route, so SAM adds none for the function's other routes on that API (unless
@@ -337,7 +330,7 @@ def _default_route_apis(t: Template, r: Resource, events: Any) -> set[str]:
         repr(_mapping(event.get("Properties")).get("ApiId"))
         for event in _mapping(events).values()
         if isinstance(event, dict) and event.get("Type") == "HttpApi"
-        and _is_default_route(_mapping(event.get("Properties")))
+        and is_default_http_route(_mapping(event.get("Properties")))
     }
 
 
@@ -350,7 +343,7 @@ def _sam_event(
     settings: Path = (*path, "Properties")
     source = _source_id(t, props.get(source_key)) if source_key else None
     permitted: str | None = r.logical_id
-    if event["Type"] == "HttpApi" and not _is_default_route(props):
+    if event["Type"] == "HttpApi" and not is_default_http_route(props):
         principal = None if repr(props.get("ApiId")) in covered else principal
     if event["Type"] == "SNS":
         topic, endpoint, protocol = source, r.logical_id, "lambda"

@@ -156,7 +156,8 @@ def _codedeploy_role(props: Props) -> list[str]:
     return ["CodeDeployServiceRole"] if _deploys(props) and not own_role else []
 
 
-def _is_default_route(props: Props) -> bool:
+def is_default_http_route(props: Props) -> bool:
+    """An HttpApi event on the `$default` route."""
     path, method = props.get("Path"), props.get("Method")
     if not path and not method:
         return True  # SAM turns a bare HttpApi event into the $default route
@@ -177,7 +178,7 @@ def _covered_by_default_route(props: Props) -> int:
             continue
         event_props = _map(_map(event).get("Properties"))
         api = repr(event_props.get("ApiId"))
-        if _is_default_route(event_props):
+        if is_default_http_route(event_props):
             default_apis.add(api)
         else:
             other_apis.append(api)
