@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from ..catalog import Rule
 from ..findings import Hit, Place
 from ..graph import ASYNC, DEAD_LETTERS, FUNCTION_ON_FAILURE
-from ..intrinsics import Conditions, combine
-from ..template import SAM_FUNCTION, Template
+from ..intrinsics import NO_VALUE, Branch, Conditions, as_number, combine, within
+from ..template import FUNCTION_TYPES, SAM_FUNCTION, Resource, Template, Value
 from . import at_edge
 
 ASYNC_SOURCES = {
@@ -68,3 +69,90 @@ def async_function_without_failure_destination(t: Template, rule: Rule) -> Itera
                  for e in async_edges],
                 conditions,
             )
+
+
+RESERVED = "ReservedConcurrentExecutions"
+
+
+@dataclass(frozen=True)
+class _Reservation:
+    """One branch of a function's reserved concurrency and where it is written."""
+
+    function_id: str
+    number: float
+    value: Value
+
+
+def _count(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else f"{number:g}"
+
+
+def _resource_condition(t: Template, function: Resource) -> str | None:
+    body = t.document.data.get("Resources", {}).get(function.logical_id)
+    condition = body.get("Condition") if isinstance(body, dict) else None
+    return condition if isinstance(condition, str) else None
+
+
+def _reservations(t: Template, function: Resource) -> list[Branch] | None:
+    """The function's reservation on each branch (None on branches that reserve nothing, or
+    where the function is not created); None overall when any branch is unknown."""
+    value = t.prop(function, RESERVED)  # the function's own value, or SAM Globals'
+    branches: list[Branch] = []
+    if value is None or value.raw is None:
+        branches.append(Branch(None))
+    else:
+        for branch in t.branches(value):
+            if branch.value is NO_VALUE:
+                branches.append(Branch(None, branch.conditions))
+                continue
+            number = as_number(branch.value)
+            if number is None or number < 0:
+                return None
+            reservation = _Reservation(function.logical_id, number, value)
+            branches.append(Branch(reservation, branch.conditions))
+    condition = _resource_condition(t, function)
+    if condition:
+        branches = [*within(branches, ((condition, True),)), Branch(None, ((condition, False),))]
+    return branches
+
+
+def reserved_concurrency_over_account(t: Template, rule: Rule) -> Iterator[Hit]:
+    account = rule.option("account_concurrency")
+    unreserved = rule.option("unreserved_minimum")
+    limit = account - unreserved
+    alternatives: list[list[Branch]] = []
+    for function in t.resources.values():
+        if function.type not in FUNCTION_TYPES or t.prop(function, RESERVED) is None:
+            continue
+        branches = _reservations(t, function)
+        if branches is None:  # a reservation we cannot resolve: the sum is unknown
+            return
+        alternatives.append(branches)
+    worst: tuple[float, list[_Reservation], Conditions] | None = None
+    for values, when in combine(*alternatives):
+        reserved = [v for v in values if isinstance(v, _Reservation) and v.number > 0]
+        total = sum(r.number for r in reserved)
+        if total > limit and (worst is None or total > worst[0]):
+            worst = (total, reserved, when)
+    if worst is None:
+        return
+    total, reserved, when = worst
+    largest = max(reserved, key=lambda r: r.number)  # the first one on a tie
+    others = [r for r in reserved if r is not largest]
+    if others:
+        summary = (
+            f"Reserved concurrency adds up to {_count(total)} across {len(reserved)} functions "
+            f"(the largest, '{largest.function_id}', reserves {_count(largest.number)})"
+        )
+    else:
+        summary = f"Function '{largest.function_id}' reserves {_count(total)} concurrency"
+    yield rule.hit(
+        f"{summary}, over the {_count(limit)} this account can reserve ({_count(account)} "
+        f"concurrent executions minus the {_count(unreserved)} Lambda keeps unreserved): "
+        "the deployment fails",
+        Place(largest.value.path),
+        largest.function_id,
+        [Place(r.value.path, message=f"function '{r.function_id}' reserves {_count(r.number)}")
+         for r in others],
+        when,
+    )
