@@ -344,10 +344,10 @@ def _render(output_format: str, outcome: _Outcome, rules: dict[str, Rule], outpu
         return sarif_report(outcome.findings, rules, suppressed=shown)
     from .report import text_report
 
-    skipped = len(outcome.not_templates) + len(outcome.unreadable)
-    return text_report(outcome.findings, outcome.files, skipped, _colour(output),
-                       suppressed=outcome.suppressed, show_suppressed=show_suppressed,
-                       statistics=names)
+    return text_report(outcome.findings, outcome.files, len(outcome.not_templates),
+                       _colour(output), suppressed=outcome.suppressed,
+                       show_suppressed=show_suppressed, statistics=names,
+                       unreadable=len(outcome.unreadable))
 
 
 def _colour(output: str | None) -> bool:

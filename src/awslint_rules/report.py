@@ -26,6 +26,7 @@ def text_report(
     suppressed: Sequence[Suppressed] = (),
     show_suppressed: bool = False,
     statistics: Mapping[str, str] | None = None,
+    unreadable: int = 0,
 ) -> str:
     """One line per finding, then (with `statistics`: rule id -> name) counts per rule, then
     the summary. Suppressed findings are counted, and listed only with `show_suppressed`."""
@@ -41,7 +42,7 @@ def text_report(
         lines.append(line)
     if statistics is not None:
         lines += statistics_lines(findings, statistics)
-    lines.append(summary(findings, files, skipped, suppressed))
+    lines.append(summary(findings, files, skipped, suppressed, unreadable))
     return "\n".join(lines) + "\n"
 
 
@@ -57,10 +58,10 @@ def statistics_lines(findings: Iterable[Finding], names: Mapping[str, str]) -> l
 
 
 def summary(findings: list[Finding], files: int, skipped: int,
-            suppressed: Sequence[Suppressed] = ()) -> str:
+            suppressed: Sequence[Suppressed] = (), unreadable: int = 0) -> str:
     counts = Counter(f.level for f in findings)
     by_level = ", ".join(f"{counts[level]} {level}" for level in ("error", "warning", "info"))
-    checked = files - skipped
+    checked = files - skipped - unreadable
     noun = "finding" if len(findings) == 1 else "findings"
     text = f"{len(findings)} {noun} ({by_level}) in {checked} template{'s' * (checked != 1)}"
     kinds = Counter(s.kind for s in suppressed)
@@ -68,6 +69,8 @@ def summary(findings: list[Finding], files: int, skipped: int,
         text += f"; {kinds['inSource']} suppressed in templates"
     if kinds["external"]:
         text += f"; {kinds['external']} in the baseline"
+    if unreadable:
+        text += f"; {unreadable} file{'s' * (unreadable != 1)} unreadable"
     return text + (f"; {skipped} file{'s' * (skipped != 1)} skipped (not templates)"
                    if skipped else "")
 
