@@ -130,6 +130,9 @@ def test_an_unreadable_file_is_one_line_and_the_rest_is_reported(tmp_path):
     assert _by_file(done.stdout) == {"good.yaml": ["IA3004"]}
     errors = [line for line in done.stderr.splitlines() if "locked.yaml" in line]
     assert len(errors) == 1 and "cannot read" in errors[0], done.stderr
+    text = _cli("-v", "locked.yaml", "good.yaml", cwd=tmp_path)
+    assert text.stdout.splitlines()[-1].endswith("in 1 template; 1 file unreadable")
+    assert sum("locked.yaml" in line for line in text.stderr.splitlines()) == 1  # not twice
 
 
 def test_a_file_that_disappears_while_linting(tmp_path):
