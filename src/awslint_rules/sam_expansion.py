@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Expansion", "expand_count"]
+__all__ = ["Expansion", "expand_count", "is_default_http_route"]
 
 Props = Mapping[str, Any]
 Count = Callable[[Props], int]
