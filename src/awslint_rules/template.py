@@ -53,9 +53,6 @@ class Resource:
     def properties_path(self) -> Path:
         return ("Resources", self.logical_id, "Properties")
 
-    @property
-    def is_sam(self) -> bool:
-        return self.type.startswith("AWS::Serverless::")
 
 
 @dataclass(frozen=True)
@@ -122,7 +119,12 @@ class Template:
         found = self.prop(resource, key)
         if found is not None and found.raw is not None:
             return found
-        return Value(AWS_DEFAULTS.get((resource.type, key), UNKNOWN), resource.path, default=True)
+        return Value(self.default(resource, key), resource.path, default=True)
+
+    @staticmethod
+    def default(resource: Resource, key: str) -> Any:
+        """The AWS default of an absent property, UNKNOWN when none is documented here."""
+        return AWS_DEFAULTS.get((resource.type, key), UNKNOWN)
 
     def branches(self, value: Value | Any) -> list[Branch]:
         raw = value.raw if isinstance(value, Value) else value

@@ -17,6 +17,7 @@ def at_edge(edge: Edge, message: str) -> Place:
     return Place(edge.path, key=isinstance(edge.path[-1], str), message=message)
 
 
-def seconds(number: float, value: Value) -> str:
+def seconds(number: float, default: bool) -> str:
+    """'60 s', or '30 s (default 30)' when an AWS default stands in for the property."""
     text = f"{number:g} s"
-    return f"{text} (default {number:g})" if value.default else text
+    return f"{text} (default {number:g})" if default else text

@@ -78,8 +78,9 @@ def _over_limit(t, rule, function_id, timeout, fn_branch: Branch, api_edges) -> 
     limit = min(limit for _, limit in offending)
     kinds = " and ".join(sorted({API_NAMES[e.service] for e, _ in offending}))
     inherited = " (from Globals)" if timeout.path[:1] == ("Globals",) else ""
+    written = seconds(fn_timeout, timeout.default)
     yield rule.hit(
-        f"Function '{function_id}' Timeout {seconds(fn_timeout, timeout)}{inherited} is longer "
+        f"Function '{function_id}' Timeout {written}{inherited} is longer "
         f"than the {limit:g} s integration timeout of the {kinds} in front of it: clients get "
         "a 504 while the function keeps running (and billing)",
         at_value(timeout),

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from ..catalog import Rule
 from ..findings import Hit, Place
 from ..graph import INVOKES, POLL, Edge
 from ..intrinsics import NO_VALUE, Branch, Conditions, as_number, combine
-from ..template import AWS_DEFAULTS, Resource, Template, Value
-from . import at_edge
+from ..template import Resource, Template, Value
+from . import at_edge, at_value, seconds
 
 QUEUE = "AWS::SQS::Queue"
 
@@ -24,22 +25,21 @@ class _Seconds:
     default: bool
 
     def __str__(self) -> str:
-        text = f"{self.number:g} s"
-        return f"{text} (default {self.number:g})" if self.default else text
+        return seconds(self.number, self.default)
 
     def place(self, message: str = "") -> Place:
-        # A defaulted property is located at the resource's logical id; a property that is written
-        # (even as an `Fn::If` whose branch is AWS::NoValue) at its value.
-        return Place(self.value.path, key=self.value.default, message=message)
+        # a written property (even an `Fn::If` branch of AWS::NoValue) is located at its value
+        return at_value(self.value, message)
 
 
-def _seconds(t: Template, value: Value, default: float | None) -> list[Branch]:
+def _seconds(t: Template, value: Value, default: Any) -> list[Branch]:
     """The numeric branches of `value`; AWS::NoValue means the AWS default; unknown is dropped."""
     branches = []
     for branch in t.branches(value):
         if branch.value is NO_VALUE or branch.value is None:
-            if default is not None:
-                branches.append(Branch(_Seconds(default, value, True), branch.conditions))
+            number = as_number(default)  # None when no default is documented
+            if number is not None:
+                branches.append(Branch(_Seconds(number, value, True), branch.conditions))
             continue
         number = as_number(branch.value)
         if number is not None:
@@ -57,12 +57,12 @@ def _feeds(t: Template) -> Iterator[tuple[Edge, Resource, Resource]]:
 
 
 def _visibility(t: Template, queue: Resource) -> list[Branch]:
-    default = AWS_DEFAULTS.get((QUEUE, "VisibilityTimeout"))
+    default = t.default(queue, "VisibilityTimeout")
     return _seconds(t, t.effective(queue, "VisibilityTimeout"), default)
 
 
 def _timeout(t: Template, function: Resource) -> list[Branch]:
-    default = AWS_DEFAULTS.get((function.type, "Timeout"))
+    default = t.default(function, "Timeout")
     return _seconds(t, t.effective(function, "Timeout"), default)
 
 
