@@ -102,13 +102,8 @@ def _suppressed(result: FileResult, document: Document, settings: Settings) -> F
 
 def _meta_finding(settings: Settings, rule_id: str, document: Document, message: str,
                   resource: str | None, path: Path, key: bool) -> list[Finding]:
-    rule = settings.rules.get(rule_id)
-    if rule is None:
-        return []
-    return [Finding(rule_id, rule.level, message, document.path,
-                    document.locate(path, key=key), resource, path,
-                    fingerprint=fingerprint(rule_id, _portable(document.path), resource, path,
-                                            message))]
+    span = document.locate(path, key=key)
+    return engine_finding(settings, rule_id, document.path, message, span, resource, path)
 
 
 def _run_rule(rule: Rule, template: Template, settings: Settings) -> list[Finding]:
@@ -123,14 +118,16 @@ def _run_rule(rule: Rule, template: Template, settings: Settings) -> list[Findin
 
 
 def engine_finding(
-    settings: Settings, rule_id: str, file: str, message: str, span: Span = FILE_START
+    settings: Settings, rule_id: str, file: str, message: str, span: Span = FILE_START,
+    resource: str | None = None, path: Path = (),
 ) -> list[Finding]:
-    """A finding of the engine itself (EA0000, EA0001), when that rule is selected."""
+    """A finding of the engine itself (EA0000, EA0001, suppression reports), when that rule is
+    selected."""
     rule = settings.rules.get(rule_id)
     if rule is None:
         return []
-    return [Finding(rule_id, rule.level, message, file, span,
-                    fingerprint=fingerprint(rule_id, _portable(file), None, (), message))]
+    return [Finding(rule_id, rule.level, message, file, span, resource, path,
+                    fingerprint=fingerprint(rule_id, _portable(file), resource, path, message))]
 
 
 def _finding(rule: Rule, document: Document, hit: Hit) -> Finding:
