@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench clean fuzz
+.PHONY: run test quick bench clean fuzz
 
 $(BIN)/awslint-rules: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,12 @@ run: $(BIN)/awslint-rules
 test: $(BIN)/awslint-rules
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/python -m pytest
+
+# Everything but the tests marked slow (real cfn-lint, pre-commit and SAM translator runs, the
+# corpus, hypothesis): under 30 s on 2 cores, for the edit-test loop. `make test` runs them all.
+quick: $(BIN)/awslint-rules
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/python -m pytest -m "not slow"
 
 bench: $(BIN)/awslint-rules
 	$(BIN)/pip install --quiet -e '.[bench]'

@@ -189,6 +189,7 @@ def test_standalone_run_never_imports_cfn_lint(tmp_path):
     assert result.stdout.endswith(b"ok\n"), result.stderr
 
 
+@pytest.mark.slow
 def test_parallel_jobs_give_identical_output(tmp_path):
     """`--jobs 2` (and the automatic choice for many files) changes nothing in the report."""
     serial = run_cli("--format", "json", "--jobs", "1", str(FIXTURES), cwd=tmp_path)

@@ -132,7 +132,9 @@ def test_exclude_globs_are_relative_to_the_config_file(project):
     ("rules: {WA3002: {account_concurrency: 1000}}\n", "rules.WA3002.account_concurrency",
      "unknown option for WA3002 (its options: visibility_multiplier"),
     ("rules: {WA1001: {api_timeout_seconds: 30}}\n", "rules.WA1001.api_timeout_seconds",
-     "unknown option for WA1001 (its options: none"),
+     "unknown option for WA1001 (its options: include_schedules"),
+    ("rules: {WA6001: {api_timeout_seconds: 30}}\n", "rules.WA6001.api_timeout_seconds",
+     "unknown option for WA6001 (its options: none"),
     ("- a list\n", "", "must be a mapping"),
     ("select: [WA3\n", "", "cannot read YAML"),
 ])

@@ -12,6 +12,7 @@ from awslint_rules.engine import lint_file
 from .conftest import CORPUS
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS} (../shared absent)")
 def test_whole_corpus_without_internal_errors(settings):
     files, _ = discover([str(CORPUS)])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from awslint_rules.catalog import CatalogError, load_catalog
+from awslint_rules.checks.declarative import validate_match
 from awslint_rules.engine import Settings, lint_bytes
 
 RULE = """id: WU0001
@@ -85,3 +86,89 @@ def test_level_must_match_the_id(tmp_path):
     (tmp_path / "EU0001.yaml").write_text(RULE.replace("WU0001", "EU0001"))
     with pytest.raises(CatalogError, match="level"):
         load_catalog([str(tmp_path)])
+
+
+VALID = {"resource_type": "AWS::Lambda::Url", "where": "$.AuthType", "when": "equals",
+         "equals": "NONE", "at": "Properties.AuthType", "message": "'{resource}' is open"}
+
+
+@pytest.mark.parametrize("rule_id", [i for i, r in load_catalog().items() if r.match is not None])
+def test_builtin_declarative_rules_are_valid(rule_id):
+    assert validate_match(load_catalog()[rule_id].match) == []
+
+
+@pytest.mark.parametrize("match", [
+    VALID,
+    {"resource_type": "AWS::SNS::Topic"},
+    {"resource_type": ["AWS::Lambda::Function", "AWS::Serverless::Function"], "where": "$.X"},
+    {"resource_type": "Custom::My_Thing", "where": "$.Listeners[*].Protocol", "when": "absent"},
+    {**VALID, "equals": 0},
+    {**VALID, "equals": False},
+])
+def test_a_valid_match_has_no_problems(match):
+    assert validate_match(match) == []
+
+
+KNOWN = "(known: resource_type, where, when, equals, at, message)"
+
+
+@pytest.mark.parametrize(("match", "problem"), [
+    ({**VALID, "wher": "$.X"}, f"match.wher: unknown key {KNOWN}"),
+    ({**VALID, "where": "$.Auth["}, "match.where: invalid JSONPath '$.Auth[': Parse error near "
+     "the end of string!"),
+    ({**VALID, "where": "$.A#"}, "match.where: invalid JSONPath '$.A#': Error on line 1, col 3: "
+     "Unexpected character: #"),
+    ({**VALID, "where": ["$.A"]}, "match.where: must be a JSONPath expression string, e.g. "
+     "'$.AuthType'"),
+    ({**VALID, "when": "missing"}, "match.when: must be one of present, absent, equals"),
+    ({"resource_type": "AWS::SNS::Topic", "when": "absent"},
+     "match.when: needs a where expression to test"),
+    ({key: value for key, value in VALID.items() if key != "equals"},
+     "match.equals: required when when is equals"),
+    ({**VALID, "when": "present"}, "match.equals: only used when when is equals"),
+    ({**VALID, "equals": ["NONE"]}, "match.equals: must be a scalar (a string, number or boolean)"),
+    ({**VALID, "at": ""}, "match.at: must be a non-empty string"),
+    ({**VALID, "message": 3}, "match.message: must be a non-empty string"),
+])
+def test_each_problem_names_its_key(match, problem):
+    assert validate_match(match) == [problem]
+
+
+@pytest.mark.parametrize("resource_type", [
+    None, "", "Lambda", "AWS::", "AWS Lambda Url", [], ["AWS::SNS::Topic", 3], {"a": 1},
+])
+def test_resource_type_must_be_a_type_or_a_list_of_types(resource_type):
+    match = {**VALID, "resource_type": resource_type}
+    if resource_type is None:
+        del match["resource_type"]
+    assert validate_match(match) == ["match.resource_type: must be a CloudFormation type string "
+                                     "or a list of them (e.g. AWS::Lambda::Url)"]
+
+
+@pytest.mark.parametrize("match", [None, "AWS::SNS::Topic", ["AWS::SNS::Topic"]])
+def test_match_must_be_a_mapping(match):
+    assert validate_match(match) == [
+        "match: must be a mapping with the keys resource_type, where, when, equals, at, message"
+    ]
+
+
+def test_every_problem_is_reported_at_once():
+    problems = validate_match({"resource_type": 5, "wher": "$.X", "when": "sometimes"})
+    assert [p.split(":")[0] for p in problems] == [
+        "match.wher", "match.resource_type", "match.when"
+    ]
+
+
+@pytest.mark.parametrize(("rule", "problem"), [
+    ("match: {resource_type: AWS::SQS::Queue, where: '$[[['}\n", "match.where: invalid JSONPath"),
+    ("match: {resource_type: AWS::SQS::Queue, wher: '$.X'}\n", "match.wher: unknown key"),
+])
+def test_a_broken_user_rule_stops_the_run_with_exit_2_naming_file_and_key(tmp_path, rule,
+                                                                           problem):
+    from .conftest import EXAMPLE, invoke
+
+    (tmp_path / "WU0001.yaml").write_text(f"id: WU0001\nname: x\nsummary: x\n{rule}")
+    result = invoke("--rules-dir", str(tmp_path), str(EXAMPLE))
+    assert result.exit_code == 2
+    assert f"{tmp_path / 'WU0001.yaml'}: {problem}" in result.output
+    assert "WA3002" not in result.output  # nothing was linted

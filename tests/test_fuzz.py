@@ -16,6 +16,7 @@ import math
 import os
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
@@ -23,9 +24,10 @@ from hypothesis import strategies as st
 
 from awslint_rules.catalog import load_catalog
 from awslint_rules.engine import INTERNAL_ERROR, Settings, lint_bytes
-from awslint_rules.graph import SAM_EVENTS, build_graph
 from awslint_rules.intrinsics import Branch, Resolver
 from awslint_rules.load import Document
+from awslint_rules.model import build_model
+from awslint_rules.sam import EVENT_TYPES
 from awslint_rules.sam_expansion import expand_count
 from awslint_rules.template import Template
 
@@ -156,7 +158,7 @@ sam_events = st.dictionaries(
     st.text(min_size=1, max_size=6),
     st.one_of(
         st.fixed_dictionaries(
-            {"Type": st.one_of(st.sampled_from(sorted(SAM_EVENTS)), values)},
+            {"Type": st.one_of(st.sampled_from(sorted(EVENT_TYPES)), values)},
             optional={"Properties": st.one_of(
                 st.dictionaries(st.sampled_from(EVENT_FIELDS), values, max_size=6), values)},
         ),
@@ -315,12 +317,13 @@ def _internal(result: Any) -> list[str]:
 
 
 def _strict(template: Template, settings: Any) -> None:
-    """Every rule without the engine's guard, so a failure shows its own traceback."""
-    for rule in settings.rules.values():
-        check = rule.resolve_check()
-        if check is not None:
-            for hit in check(template, rule):
-                template.document.locate(hit.at.path, key=hit.at.key)
+    """The graph and every rule without the engine's guard, so a failure shows its own
+    traceback."""
+    model = build_model(template)
+    model.expansion  # noqa: B018 - counted here, outside any rule
+    for rule_id, check in settings.checks.items():
+        for hit in check(model, settings.rules[rule_id]):
+            template.document.locate(hit.at.path, key=hit.at.key)
 
 
 def _template(data: dict[str, Any], overrides: dict[str, str] | None = None) -> Template:
@@ -341,6 +344,7 @@ def _settings() -> Settings:
 
 
 @FUZZ
+@pytest.mark.slow
 @given(template=templates, as_json=st.booleans(), overrides=parameter_overrides)
 def test_generated_templates_never_crash_the_engine(template, as_json, overrides):
     settings = _settings()
@@ -353,16 +357,16 @@ def test_generated_templates_never_crash_the_engine(template, as_json, overrides
 
 
 @FUZZ
+@pytest.mark.slow
 @given(template=templates)
 def test_rules_graph_and_template_take_any_values_directly(template):
     """Without the loader in between: values the loader would never build still do not crash."""
     settings = _settings()
-    t = _template(template)
-    build_graph(t)
-    _strict(t, settings)
+    _strict(_template(template), settings)
 
 
 @FUZZ_SMALL
+@pytest.mark.slow
 @given(raw=values, depth=st.integers(0, 40), parameters=st.dictionaries(names, values),
        mappings=st.dictionaries(st.text(max_size=3), values))
 def test_resolver_never_raises(raw, depth, parameters, mappings):
@@ -375,6 +379,7 @@ def test_resolver_never_raises(raw, depth, parameters, mappings):
 
 
 @FUZZ_SMALL
+@pytest.mark.slow
 @given(depth=st.integers(1, 60), data=st.data())
 def test_deeply_nested_if_is_capped(depth, data):
     settings = _settings()
@@ -393,6 +398,7 @@ def test_deeply_nested_if_is_capped(depth, data):
 
 
 @FUZZ_SMALL
+@pytest.mark.slow
 @given(events=sam_events, owner=st.sampled_from(("AWS::Serverless::Function",
                                                  "AWS::Serverless::StateMachine")),
        globals_=values)
@@ -414,6 +420,7 @@ def test_sam_events_with_missing_or_wrong_fields(events, owner, globals_):
 
 
 @FUZZ_SMALL
+@pytest.mark.slow
 @given(resources=st.one_of(st.dictionaries(st.sampled_from(LOGICAL_IDS), resource(), max_size=6),
                            values),
        globals_=values)
@@ -428,6 +435,7 @@ def test_expand_count_never_raises(resources, globals_):
 
 
 @FUZZ_SMALL
+@pytest.mark.slow
 @given(ids=st.lists(st.sampled_from(LOGICAL_IDS), min_size=1, max_size=6, unique=True),
        data=st.data())
 def test_circular_and_missing_references(ids, data):
@@ -453,7 +461,8 @@ def test_circular_and_missing_references(ids, data):
 # -- regressions found by the fuzzers -------------------------------------------------------------
 
 REGRESSIONS = {
-    # graph.py: `event.get("Type") in SAM_EVENTS` hashed a mapping-valued event Type.
+    # graph.py: `event.get("Type") in SAM_EVENTS` (now sam.EVENT_TYPES) hashed a mapping-valued
+    # event Type.
     "sam event type is a mapping": b"""Transform: AWS::Serverless-2016-10-31
 Resources:
   Fn:

@@ -89,6 +89,7 @@ def test_a_binary_file_named_yaml_is_a_parse_error_and_the_others_still_report(t
     assert "binary" in binary["message"] and (binary["line"], binary["column"]) == (3, 1)
 
 
+@pytest.mark.slow
 def test_a_5_mb_template_lints_in_bounded_time_and_memory(tmp_path):
     sys.path.insert(0, str(ROOT / "scripts"))
     try:

@@ -62,6 +62,7 @@ def no_network(monkeypatch):
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
 
 
+@pytest.mark.slow  # lints every fixture in four formats
 def test_in_process_without_sockets(no_network, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for output_format in ("text", "json", "sarif", "github"):
@@ -73,6 +74,7 @@ def test_in_process_without_sockets(no_network, tmp_path, monkeypatch):
     assert explain.exit_code == 0
 
 
+@pytest.mark.slow  # lints every fixture in a subprocess
 def test_in_a_subprocess_with_sockets_disabled(tmp_path):
     done = run_cli("--format", "sarif", "-o", str(tmp_path / "out.sarif"), str(FIXTURES),
                    str(EXAMPLES), cwd=tmp_path, prelude=NO_NETWORK, timeout=300)
@@ -110,10 +112,8 @@ def test_a_declarative_user_rule_is_still_accepted(tmp_path):
 
 
 def test_python_rules_are_only_loaded_from_the_package():
-    for rule in load_catalog().values():
-        check = rule.resolve_check()
-        if check is not None:
-            assert check.__module__.startswith("awslint_rules."), rule.id
+    for rule_id, check in Settings(load_catalog()).checks.items():
+        assert check.__module__.startswith("awslint_rules.checks."), rule_id
 
 
 def _fail_after(count: int):

@@ -344,3 +344,13 @@ def test_parameter_values_resolve_what_sam_resolves(
 ) -> None:
     parameters = {} if value is None else {"P": value}
     assert expand_count(resources, None, parameters).expanded == expected
+
+
+def test_expansion_and_sam_tables_name_the_same_event_types():
+    """One table of SAM event types: the expansion counts exactly the events the graph wires."""
+    from awslint_rules.sam import EVENT_OWNERS
+    from awslint_rules.sam_expansion import EVENT_TABLE
+
+    assert {owner: set(table) for owner, table in EVENT_TABLE.items()} == {
+        owner: set(types) for owner, types in EVENT_OWNERS.items()
+    }

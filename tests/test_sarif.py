@@ -13,7 +13,8 @@ from awslint_rules.sarif import sarif_report
 from .conftest import EXAMPLE, FIXTURES, ROOT, SARIF_SCHEMA, run_cli
 
 TEMPLATES = [EXAMPLE,
-             FIXTURES / "EA0000" / "fail_duplicate_key.yaml",
+             FIXTURES / "EA0000" / "fail_invalid_yaml.yaml",
+             FIXTURES / "EA0004" / "fail_duplicate_key.yaml",  # a related location
              *sorted(FIXTURES.glob("WA3002/fail_*.yaml"))[:2]]
 
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path as FsPath
 from typing import Any
 
 import yaml
 
+from .aws_defaults import AWS_DEFAULTS
 from .findings import LEVEL_OF_PREFIX, LEVELS, Hit, Place
 
 try:
@@ -19,7 +18,7 @@ except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 BUILTIN_DIR = FsPath(__file__).parent / "catalog"
-ENGINE_CHECKS = ("engine:parse", "engine:internal", "engine:suppressions")
+ENGINE_CHECKS = ("engine:parse", "engine:internal", "engine:suppressions", "engine:duplicates")
 
 
 class CatalogError(Exception):
@@ -34,10 +33,15 @@ class Rule:
     summary: str
     doc: dict[str, Any]
     options: dict[str, Any] = field(default_factory=dict)
+    source: str = ""  # the YAML file it was read from
 
     @property
     def check_name(self) -> str | None:
         return self.doc.get("check")
+
+    @property
+    def builtin(self) -> bool:
+        return FsPath(self.source).parent == BUILTIN_DIR
 
     @property
     def match(self) -> dict[str, Any] | None:
@@ -62,24 +66,6 @@ class Rule:
         when: tuple[tuple[str, bool], ...] = (),
     ) -> Hit:
         return Hit(message, at, resource, tuple(related), when)
-
-    def resolve_check(self) -> Callable[..., Iterator[Hit]] | None:
-        if self.match is not None:
-            from .checks.declarative import declarative_check
-
-            return declarative_check
-        name = self.check_name
-        if not name or name in ENGINE_CHECKS:
-            return None
-        return _builtin_check(name)
-
-
-@cache
-def _builtin_check(name: str) -> Callable[..., Iterator[Hit]]:
-    """`sqs:queue_without_dlq` -> the function, imported once per process."""
-    module_name, _, function_name = name.partition(":")
-    module = importlib.import_module(f"awslint_rules.checks.{module_name}")
-    return getattr(module, function_name)
 
 
 def unmatched_pattern(patterns: Iterable[str], rule_ids: Iterable[str]) -> str | None:
@@ -124,7 +110,29 @@ def _rule_from_file(file: FsPath) -> Rule:
     if not isinstance(declared, dict) or not all(isinstance(s, dict) for s in declared.values()):
         raise CatalogError(f"{file}: 'options' must map each option to {{default, description}}")
     options = {name: spec.get("default") for name, spec in declared.items()}
-    return Rule(rule_id, doc.get("name", rule_id), level, doc.get("summary", ""), doc, options)
+    _check_defaults(file, doc.get("defaults"))
+    check = doc.get("check")
+    if check is not None and (not isinstance(check, str) or ":" not in check):
+        raise CatalogError(f"{file}: check: '{check}' is not 'module:function'")
+    return Rule(rule_id, doc.get("name", rule_id), level, doc.get("summary", ""), doc, options,
+                str(file))
+
+
+def _check_defaults(file: FsPath, defaults: Any) -> None:
+    """`defaults:` lists keys of the one AWS defaults table (aws_defaults.py)."""
+    if defaults is None:
+        return
+    if not isinstance(defaults, list):
+        raise CatalogError(f"{file}: defaults: must be a list of 'Type.Property' keys")
+    unknown = [key for key in defaults if key not in AWS_DEFAULTS]
+    if unknown:
+        raise CatalogError(f"{file}: defaults: {', '.join(map(str, unknown))} not in the AWS "
+                           "defaults table (src/awslint_rules/aws_defaults.py)")
+
+
+def rule_defaults(rule: Rule) -> dict[str, Any]:
+    """The AWS defaults a rule relies on, with their values."""
+    return {key: AWS_DEFAULTS[key] for key in rule.doc.get("defaults") or ()}
 
 
 def _docs_lines(rule: Rule) -> list[tuple[str, str]]:
@@ -152,6 +160,9 @@ def rule_text(rule: Rule) -> str:
             parts += ["", f"{title}:", _indent(rule.doc[key].rstrip())]
     if rule.options:
         parts += ["", "Options:"] + [f"  {k} (default {v})" for k, v in rule.options.items()]
+    if rule_defaults(rule):
+        parts += ["", "AWS defaults assumed when a property is absent:"]
+        parts += [f"  {k}: {v}" for k, v in rule_defaults(rule).items()]
     if _docs_lines(rule):
         parts += ["", "AWS documentation:"]
         parts += [f"  {url}\n    \"{says}\"" for url, says in _docs_lines(rule)]

@@ -13,7 +13,7 @@ import click
 
 from . import __version__
 from .catalog import CatalogError, Rule, load_catalog, rule_text, unmatched_pattern
-from .engine import UNREADABLE, FileResult, Settings, lint_file
+from .engine import UNREADABLE, FileResult, Settings, compile_checks, lint_file
 from .findings import LEVELS, Finding
 from .suppressions import Suppressed
 
@@ -81,8 +81,11 @@ class ConfigProblem(click.ClickException):
 
 
 def _catalog(rules_dirs: Iterable[str]) -> dict[str, Rule]:
+    """The catalog, every rule's check resolved: a broken rule stops the run before linting."""
     try:
-        return load_catalog(rules_dirs)
+        catalog = load_catalog(rules_dirs)
+        compile_checks(catalog)
+        return catalog
     except CatalogError as error:
         raise click.UsageError(str(error)) from None
 

@@ -3,21 +3,37 @@
 from __future__ import annotations
 
 import gc
+import importlib
 import os
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import suppressions
-from .catalog import Rule
+from .catalog import ENGINE_CHECKS, CatalogError, Rule
 from .findings import Finding, Hit, Related, fingerprint
-from .load import FILE_START, Document, NotATemplate, ParseError, Path, Span, load_document
+from .intrinsics import merge_conditions
+from .load import (
+    FILE_START,
+    Document,
+    NotATemplate,
+    ParseError,
+    Path,
+    Span,
+    duplicate_message,
+    load_document,
+)
+from .model import Model, StageFailed, build_model
 from .suppressions import Suppressed
 from .template import Template
 
 PARSE_ERROR = "EA0000"
+DUPLICATE_KEY = "EA0004"
 UNREADABLE = "cannot read: "  # FileResult.skipped of a file that vanished or cannot be read
 INTERNAL_ERROR = "EA0001"
+
+
+Check = Callable[[Model, Rule], Iterator[Hit]]
 
 
 @dataclass
@@ -26,6 +42,41 @@ class Settings:
     parameters: Mapping[str, str] = field(default_factory=dict)
     # every rule id that exists (selected or not): a suppression naming none of them is a typo
     known_rules: Collection[str] = ()
+    checks: dict[str, Check] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.checks = compile_checks(self.rules)
+
+
+def compile_checks(rules: Mapping[str, Rule]) -> dict[str, Check]:
+    """Each rule's check function; a `check:` that names no function or a `match:` that does not
+    validate is a CatalogError naming the rule's file and key, before any template is linted."""
+    from .checks.declarative import declarative_check, validate_match
+
+    checks: dict[str, Check] = {}
+    for rule in rules.values():
+        if rule.match is not None:
+            problems = validate_match(rule.match, compile_where=not rule.builtin)
+            if problems:
+                raise CatalogError(f"{rule.source}: " + "; ".join(problems))
+            checks[rule.id] = declarative_check
+        elif rule.check_name not in ENGINE_CHECKS:
+            checks[rule.id] = _builtin_check(rule)
+    return checks
+
+
+def _builtin_check(rule: Rule) -> Check:
+    """`sqs:queue_without_dlq` -> the function in awslint_rules.checks.sqs."""
+    module_name, _, function_name = str(rule.check_name).partition(":")
+    try:
+        module = importlib.import_module(f"awslint_rules.checks.{module_name}")
+    except ImportError:
+        module = None
+    check = getattr(module, function_name, None) if module and function_name else None
+    if not callable(check):
+        raise CatalogError(f"{rule.source}: check: '{rule.check_name}' names no check function "
+                           "(expected 'module:function' of src/awslint_rules/checks/)")
+    return check
 
 
 @dataclass
@@ -73,11 +124,42 @@ def _lint(file: str, raw: bytes, settings: Settings) -> FileResult:
     except ParseError as error:
         return FileResult(file, engine_finding(settings, PARSE_ERROR, file, error.message,
                                                 error.span))
-    template = Template(document, settings.parameters)
-    findings: list[Finding] = []
+    findings = _duplicate_keys(document, settings)
+    try:
+        model = _model(document, settings)
+    except StageFailed as failure:
+        findings += engine_finding(settings, INTERNAL_ERROR, file, str(failure))
+        return FileResult(file, _deduplicated(findings))
     for rule in settings.rules.values():
-        findings.extend(_run_rule(rule, template, settings))
+        findings.extend(_run_rule(rule, model, settings))
     return _suppressed(FileResult(file, _deduplicated(findings)), document, settings)
+
+
+def _duplicate_keys(document: Document, settings: Settings) -> list[Finding]:
+    """EA0004 at each key written twice (the later one, which CloudFormation keeps)."""
+    findings = []
+    seen: dict[Path, int] = {}
+    for duplicate in document.duplicates:
+        path = (*duplicate.path, duplicate.key)
+        seen[path] = seen.get(path, 0) + 1  # which repetition: fingerprints know no lines
+        resource = path[1] if path[:1] == ("Resources",) and len(path) > 2 else None
+        earlier = Related(document.path, duplicate.earlier,
+                          "earlier key, ignored by CloudFormation")
+        findings += engine_finding(settings, DUPLICATE_KEY, document.path,
+                                   duplicate_message(duplicate), duplicate.later,
+                                   str(resource) if resource else None, path, (earlier,),
+                                   identity=str(seen[path]))
+    return findings
+
+
+def _model(document: Document, settings: Settings) -> Model:
+    """The template and its graph, built once for every rule; a stage that raises is reported
+    once, naming the stage."""
+    try:
+        template = Template(document, settings.parameters)
+    except Exception as error:
+        raise StageFailed("template", error) from error
+    return build_model(template)
 
 
 def _suppressed(result: FileResult, document: Document, settings: Settings) -> FileResult:
@@ -106,40 +188,52 @@ def _meta_finding(settings: Settings, rule_id: str, document: Document, message:
     return engine_finding(settings, rule_id, document.path, message, span, resource, path)
 
 
-def _run_rule(rule: Rule, template: Template, settings: Settings) -> list[Finding]:
+def _run_rule(rule: Rule, model: Model, settings: Settings) -> list[Finding]:
+    check = settings.checks.get(rule.id)
+    if check is None:
+        return []
     try:
-        check = rule.resolve_check()
-        if check is None:
-            return []
-        return [_finding(rule, template.document, hit) for hit in check(template, rule)]
+        hits = list(check(model, rule))
+    except StageFailed as failure:  # the same message from every rule: deduplicated to one
+        return engine_finding(settings, INTERNAL_ERROR, model.template.path, str(failure))
     except Exception as error:
         message = f"rule {rule.id} failed on this template: {type(error).__name__}: {error}"
-        return engine_finding(settings, INTERNAL_ERROR, template.path, message, FILE_START)
+        return engine_finding(settings, INTERNAL_ERROR, model.template.path, message, FILE_START)
+    return [f for hit in hits if (f := _finding(rule, model.template, hit)) is not None]
 
 
 def engine_finding(
     settings: Settings, rule_id: str, file: str, message: str, span: Span = FILE_START,
-    resource: str | None = None, path: Path = (),
+    resource: str | None = None, path: Path = (), related: tuple[Related, ...] = (),
+    identity: str | None = None,
 ) -> list[Finding]:
-    """A finding of the engine itself (EA0000, EA0001, suppression reports), when that rule is
-    selected."""
+    """A finding of the engine itself (EA0000, EA0001, EA0004, suppression reports), when that
+    rule is selected. `identity` tells findings at one path apart (default: the message)."""
     rule = settings.rules.get(rule_id)
     if rule is None:
         return []
-    return [Finding(rule_id, rule.level, message, file, span, resource, path,
-                    fingerprint=fingerprint(rule_id, _portable(file), resource, path, message))]
+    extra = message if identity is None else identity
+    return [Finding(rule_id, rule.level, message, file, span, resource, path, related,
+                    fingerprint=fingerprint(rule_id, _portable(file), resource, path, extra))]
 
 
-def _finding(rule: Rule, document: Document, hit: Hit) -> Finding:
+def _finding(rule: Rule, template: Template, hit: Hit) -> Finding | None:
+    """The hit located in the file; under its resource's `Condition` too (None when the two
+    cannot hold together: the finding is about a resource that does not exist then)."""
+    resource = template.resources.get(hit.resource) if hit.resource else None
+    when = merge_conditions(hit.when, resource.conditions if resource else ())
+    if when is None:
+        return None
+    hit = Hit(hit.message, hit.at, template.declared_id(hit.resource), hit.related, when)
+    document = template.document
     related = tuple(
         Related(document.path, document.locate(place.path, key=place.key), place.message)
         for place in hit.related
     )
-    message = hit.full_message
     return Finding(
         rule=rule.id,
         level=rule.level,
-        message=message,
+        message=hit.full_message,
         file=document.path,
         span=document.locate(hit.at.path, key=hit.at.key),
         resource=hit.resource,

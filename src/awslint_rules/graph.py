@@ -1,8 +1,9 @@
 """Graph stage: typed edges between the resources of one template, built once in one pass.
 
-SAM `Events` produce the same edges as their CloudFormation equivalents, so a check written
-against an edge covers both (an `SQS` event and an `AWS::Lambda::EventSourceMapping` are one
-`invokes(poll)` edge).
+Every wiring is an edge, whether a CloudFormation resource, an OpenAPI body or a SAM event
+declares it (an `SQS` event and an `AWS::Lambda::EventSourceMapping` are one `invokes(poll)`
+edge), and each edge carries the conditions under which it exists: the `Condition`s of the
+resources it joins and the `Fn::If` branches it was found in.
 """
 
 from __future__ import annotations
@@ -11,46 +12,38 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .intrinsics import Ref
+from . import sam
+from .intrinsics import Conditions, Located, Ref, alternatives, items, merge_conditions
 from .load import Path
-from .sam_expansion import is_default_http_route
-from .template import FUNCTION_TYPES, SAM_FUNCTION, Resource, Template
+from .sam import ASYNC, POLL, SYNC, is_default_http_route
+from .template import FUNCTION_TYPES, QUEUE, SAM_FUNCTION, Resource, Template
 
-INVOKES, DEAD_LETTERS, SUBSCRIBES, PERMITS = "invokes", "dead_letters", "subscribes", "permits"
-SYNC, ASYNC, POLL = "sync", "async", "poll"
-# dead_letters services that are on-failure destinations: of a function's asynchronous invokes
-# (EventInvokeConfig), or of an event source mapping's batches
-FUNCTION_ON_FAILURE, MAPPING_ON_FAILURE = "function-on-failure", "mapping-on-failure"
+INVOKES = "invokes"  # source -> function (mode: sync, async, poll)
+TARGETS = "targets"  # EventBridge rule, schedule or pipe -> the resource it delivers to
+READS = "reads"  # pipe -> the queue or stream it polls
+DEAD_LETTERS = "dead_letters"  # whose failures -> the queue or topic that receives them
+SUBSCRIBES = "subscribes"  # topic -> endpoint
+PERMITS = "permits"  # principal service -> function, queue or topic
 
-# SAM event type -> (service, invocation mode, source property, principal of SAM's permission)
-SAM_EVENTS: dict[str, tuple[str, str, str | None, str | None]] = {
-    "Api": ("rest-api", SYNC, "RestApiId", "apigateway.amazonaws.com"),
-    "HttpApi": ("http-api", SYNC, "ApiId", "apigateway.amazonaws.com"),
-    "AlexaSkill": ("alexa", SYNC, None, "alexa-appkit.amazon.com"),
-    "Cognito": ("cognito", SYNC, "UserPool", "cognito-idp.amazonaws.com"),
-    "S3": ("s3", ASYNC, "Bucket", "s3.amazonaws.com"),
-    "SNS": ("sns", ASYNC, "Topic", "sns.amazonaws.com"),
-    "Schedule": ("events", ASYNC, None, "events.amazonaws.com"),
-    "CloudWatchEvent": ("events", ASYNC, "EventBusName", "events.amazonaws.com"),
-    "EventBridgeRule": ("events", ASYNC, "EventBusName", "events.amazonaws.com"),
-    "ScheduleV2": ("scheduler", ASYNC, None, None),
-    "CloudWatchLogs": ("logs", ASYNC, "LogGroupName", "logs.amazonaws.com"),
-    "IoTRule": ("iot", ASYNC, None, "iot.amazonaws.com"),
-    "SQS": ("sqs", POLL, "Queue", None),
-    "Kinesis": ("kinesis", POLL, "Stream", None),
-    "DynamoDB": ("dynamodb", POLL, "Stream", None),
-    "MSK": ("msk", POLL, "Stream", None),
-    "MQ": ("mq", POLL, "Broker", None),
-    "SelfManagedKafka": ("kafka", POLL, None, None),
-    "DocumentDB": ("docdb", POLL, "Cluster", None),
-}
+# Edge.role of dead_letters: whose failures the dead-letter queue (or destination) receives.
+QUEUE_REDRIVE = "queue-redrive"  # a queue's RedrivePolicy
+FUNCTION_DLQ = "function-dlq"  # a function's DeadLetterConfig / SAM DeadLetterQueue
+FUNCTION_ON_FAILURE = "function-on-failure"  # EventInvokeConfig OnFailure of async invokes
+MAPPING_ON_FAILURE = "mapping-on-failure"  # an event source mapping's OnFailure destination
+SUBSCRIPTION_DLQ = "subscription-dlq"  # an SNS subscription's RedrivePolicy
+TARGET_DLQ = "target-dlq"  # an EventBridge rule or Scheduler target's DeadLetterConfig
+PIPE_DLQ = "pipe-dlq"  # an EventBridge pipe's source DeadLetterConfig
+BUS_DLQ = "bus-dlq"  # an event bus's DeadLetterConfig
 
-# Event source resource type -> service of an event source mapping reading from it.
-SOURCE_SERVICES = {
-    "AWS::SQS::Queue": "sqs",
+# An edge's qualifier when it cannot be resolved: it may be any version or alias.
+ANY_QUALIFIER = "*"
+
+# Event source resource type -> Edge.origin of an event source mapping reading from it.
+SOURCE_ORIGINS = {
+    QUEUE: "sqs",
     "AWS::Kinesis::Stream": "kinesis",
     "AWS::Kinesis::StreamConsumer": "kinesis",
     "AWS::DynamoDB::Table": "dynamodb",
@@ -61,9 +54,23 @@ SOURCE_SERVICES = {
     "AWS::AmazonMQ::Broker": "mq",
     "AWS::DocDB::DBCluster": "docdb",
 }
-ARN_SERVICES = {"sqs": "sqs", "kinesis": "kinesis", "dynamodb": "dynamodb", "kafka": "msk",
-                "mq": "mq", "rds": "docdb"}
-STREAM_SERVICES = frozenset({"kinesis", "dynamodb"})
+ARN_ORIGINS = {"sqs": "sqs", "kinesis": "kinesis", "dynamodb": "dynamodb", "kafka": "msk",
+               "mq": "mq", "rds": "docdb"}
+STREAM_ORIGINS = frozenset({"kinesis", "dynamodb"})
+
+# ARN service -> (the resource types such ARNs name, the property holding the name)
+NAMED_BY_ARN: dict[str, tuple[tuple[str, ...], str]] = {
+    "sqs": ((QUEUE,), "QueueName"),
+    "sns": (("AWS::SNS::Topic",), "TopicName"),
+    "lambda": ((*sorted(FUNCTION_TYPES),), "FunctionName"),
+    "states": (("AWS::StepFunctions::StateMachine", sam.SAM_STATE_MACHINE), "StateMachineName"),
+    "events": (("AWS::Events::EventBus",), "Name"),
+    "kinesis": (("AWS::Kinesis::Stream",), "Name"),
+}
+_ARN_NAME = re.compile(
+    r"^arn:[^:]*:(?P<service>[^:]+):[^:]*:[^:]*:"
+    r"(?:(?:function|stateMachine):|event-bus/|stream/)?(?P<name>[^:/]+)(?::[^:/]+)?$"
+)
 
 
 @dataclass(frozen=True)
@@ -71,23 +78,38 @@ class Edge:
     kind: str
     source: str | None  # logical id of the source; None when it is outside this template
     target: str | None
-    service: str  # what the source is: sqs, kinesis, rest-api, events, sns, ...
     owner: str  # the resource that declares the wiring (mapping, rule, SAM function, ...)
     path: Path  # where the wiring is declared: a location for findings
     settings: Path  # the mapping that holds the wiring's own settings
-    mode: str | None = None
-    sam: bool = False
-    qualifier: str | None = None
+    origin: str | None = None  # invokes/targets/reads: what delivers (sqs, rest-api, events, ...)
+    mode: str | None = None  # invokes: sync, async or poll
+    protocol: str | None = None  # subscribes: lambda, sqs, https, ...
+    principal: str | None = None  # permits: the service principal
+    role: str | None = None  # dead_letters: whose failures (QUEUE_REDRIVE, FUNCTION_DLQ, ...)
+    sam_event: str | None = None  # the SAM event type that declares the wiring
+    qualifier: str | None = None  # the function version or alias invoked or configured
+    scheduled: bool = False  # a schedule (rule ScheduleExpression, Scheduler, SAM Schedule*)
+    conditions: Conditions = ()  # under which the edge exists
 
 
 @dataclass
 class Graph:
+    resources: dict[str, Resource] = field(default_factory=dict)
     edges: list[Edge] = field(default_factory=list)
     _by_kind: dict[str, list[Edge]] = field(default_factory=lambda: defaultdict(list))
     _by_target: dict[str | None, list[Edge]] = field(default_factory=lambda: defaultdict(list))
     _by_source: dict[str | None, list[Edge]] = field(default_factory=lambda: defaultdict(list))
 
     def add(self, edge: Edge) -> None:
+        """Add the edge under the `Condition`s of the resources it joins (never when those
+        contradict its own conditions: such a wiring never exists)."""
+        conditions = merge_conditions(edge.conditions, *(
+            self.resources[i].conditions for i in (edge.owner, edge.source, edge.target)
+            if i in self.resources
+        ))
+        if conditions is None:
+            return
+        edge = replace(edge, conditions=conditions)
         self.edges.append(edge)
         self._by_kind[edge.kind].append(edge)
         self._by_target[edge.target].append(edge)
@@ -114,70 +136,135 @@ class Graph:
         return bool(self.into(logical_id, DEAD_LETTERS))
 
 
-Builder = Callable[[Template, Resource, Graph], None]
+class _Wiring:
+    """What the builders share for one template: the template, the graph and a name index."""
+
+    def __init__(self, t: Template) -> None:
+        self.t = t
+        self.graph = Graph(t.resources)
+        self._named: dict[tuple[str, str], str | None] = {}
+        for service, (types, key) in NAMED_BY_ARN.items():
+            for resource in t.of_type(*types):
+                name = t.resolver.text(resource.properties.get(key))
+                if name:  # two resources of one name: unknown which one
+                    known = (service, name) in self._named
+                    self._named[(service, name)] = None if known else resource.logical_id
+
+    def resource_id(self, raw: Any) -> str | None:
+        """The resource of this template `raw` names: a `Ref`/`GetAtt`/`Sub` of it, or an ARN
+        (literal, `Sub` or `Join` over pseudo parameters, a parameter's value) ending in its
+        name (`arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:jobs-dlq`)."""
+        ref = self.t.reference(raw)
+        if ref is not None:
+            return ref.logical_id
+        match = _ARN_NAME.match(self.t.resolver.text(raw) or "")
+        return self._named.get((match["service"], match["name"])) if match else None
+
+    def function(self, raw: Any) -> tuple[str, str | None] | None:
+        """The function of this template that `raw` names, with the alias/version qualifier."""
+        ref = self.t.reference(raw)
+        if ref is not None:
+            return self._follow_to_function(ref, 0)
+        text = self.t.resolver.text(raw) or ""
+        match = _ARN_NAME.match(text)
+        function_id = self._named.get(("lambda", match["name"])) if match else None
+        if function_id is None or match is None:
+            return None
+        qualifier = text.split(":")[7] if text.count(":") >= 7 else None
+        return function_id, qualifier
+
+    def _follow_to_function(self, ref: Ref, depth: int) -> tuple[str, str | None] | None:
+        resource = self.t.resources.get(ref.logical_id)
+        if resource is None or depth > 3:
+            return None
+        if resource.type in FUNCTION_TYPES:
+            return resource.logical_id, ref.qualifier or self._sam_qualifier(resource, ref)
+        if resource.type in ("AWS::Lambda::Alias", "AWS::Lambda::Version"):
+            inner = self.t.reference(resource.properties.get("FunctionName"))
+            found = self._follow_to_function(inner, depth + 1) if inner else None
+            if found:
+                return found[0], self._qualifier(resource)
+        return None
+
+    def _sam_qualifier(self, function: Resource, ref: Ref) -> str | None:
+        """`!Ref Fn.Alias` is the alias SAM publishes (AutoPublishAlias), `!Ref Fn.Version` the
+        version it publishes."""
+        if ref.attribute == "Alias":
+            return _auto_alias(self, function) or ANY_QUALIFIER
+        return ANY_QUALIFIER if ref.attribute == "Version" else None
+
+    def _qualifier(self, resource: Resource) -> str:
+        if resource.type == "AWS::Lambda::Version":
+            return ANY_QUALIFIER  # a number CloudFormation assigns
+        name = self.t.resolver.one(resource.properties.get("Name"))
+        return name if isinstance(name, str) else ANY_QUALIFIER
+
+    def qualifier(self, raw: Any) -> str | None:
+        """A `Qualifier` property: `$LATEST` (or none) means unqualified invocations."""
+        if raw is None:
+            return None
+        value = self.t.resolver.one(raw)
+        if value == "$LATEST":
+            return None
+        return str(value) if isinstance(value, str | int) else ANY_QUALIFIER
+
+    def add(self, kind: str, source: str | None, target: str | None, owner: Resource,
+            path: Path, settings: Path | None = None, **fields: Any) -> None:
+        self.graph.add(Edge(kind, source, target, owner.logical_id, path,
+                            settings if settings is not None else path, **fields))
+
+    def invoke(self, function: tuple[str, str | None] | None, source: str | None,
+               owner: Resource, path: Path, settings: Path | None = None, **fields: Any) -> None:
+        if function is not None:
+            self.add(INVOKES, source, function[0], owner, path, settings,
+                     qualifier=function[1], **fields)
+
+    def dead_letter(self, owner: Resource, raw: Any, path: Path, role: str,
+                    conditions: Conditions = (), qualifier: str | None = None) -> None:
+        """A dead-letter queue or destination, on each `Fn::If` branch that sets one."""
+        for found in self.values(raw, path, conditions):
+            if found.value is not None and found.value != NO_VALUE_REF:
+                self.add(DEAD_LETTERS, owner.logical_id, self.resource_id(found.value), owner,
+                         path, role=role, conditions=found.conditions, qualifier=qualifier)
+
+    def values(self, raw: Any, path: Path, conditions: Conditions = ()) -> list[Located]:
+        return alternatives(raw, path, conditions, self.t.known_conditions)
+
+    def items(self, raw: Any, path: Path, conditions: Conditions = ()) -> list[Located]:
+        return items(raw, path, conditions, self.t.known_conditions)
+
+    def enabled(self, raw: Any, disabled: Callable[[Any], bool]) -> list[Conditions]:
+        """The condition sets under which a rule or schedule is enabled (its `State`...)."""
+        return [
+            branch.conditions for branch in self.t.branches(raw)
+            if not disabled(branch.value)
+        ]
+
+
+Builder = Callable[[_Wiring, Resource], None]
 
 
 def build_graph(template: Template) -> Graph:
-    graph = Graph()
+    wiring = _Wiring(template)
     for resource in template.resources.values():
         builder = BUILDERS.get(resource.type)
         if builder is not None:
-            builder(template, resource, graph)
-    return graph
+            builder(wiring, resource)
+    return wiring.graph
 
 
 # -- helpers --------------------------------------------------------------------------------------
 
 
-def _items(value: Any) -> list[tuple[int, Any]]:
-    return list(enumerate(value)) if isinstance(value, list) else []
+NO_VALUE_REF = {"Ref": "AWS::NoValue"}
 
 
 def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _function_target(t: Template, raw: Any) -> tuple[str, str | None] | None:
-    """The function of this template that `raw` names, with the alias/version qualifier."""
-    ref = t.reference(raw)
-    return _follow_to_function(t, ref, 0) if ref else None
-
-
-def _follow_to_function(t: Template, ref: Ref, depth: int) -> tuple[str, str | None] | None:
-    resource = t.resources.get(ref.logical_id)
-    if resource is None or depth > 3:
-        return None
-    if resource.type in FUNCTION_TYPES:
-        alias_or_version = ref.attribute if ref.attribute in ("Alias", "Version") else None
-        qualifier = ref.qualifier or alias_or_version
-        return resource.logical_id, qualifier
-    if resource.type in ("AWS::Lambda::Alias", "AWS::Lambda::Version"):
-        inner = t.reference(resource.properties.get("FunctionName"))
-        found = _follow_to_function(t, inner, depth + 1) if inner else None
-        if found:
-            return found[0], str(resource.properties.get("Name", resource.logical_id))
-    return None
-
-
-def _source_id(t: Template, raw: Any) -> str | None:
-    ref = t.reference(raw)  # only ever names a resource of this template
-    return ref.logical_id if ref else None
-
-
-def _arn_service(t: Template, raw: Any) -> str | None:
-    """The service of an event source: from the referenced resource's type, or a literal ARN."""
-    source = t.resource_at(raw)
-    if source is not None:
-        return SOURCE_SERVICES.get(source.type)
-    value = t.resolver.one(raw)
-    sub = raw.get("Fn::Sub") if isinstance(raw, dict) and len(raw) == 1 else None
-    sub = sub[0] if isinstance(sub, list) and sub else sub
-    if not isinstance(value, str) and isinstance(sub, str):  # ${AWS::Region} etc. are unknown
-        value = re.sub(r"\$\{[^}]*\}", "-", sub)  # but the service part of the ARN is literal
-    if isinstance(value, str) and value.startswith("arn:"):
-        parts = value.split(":")
-        return ARN_SERVICES.get(parts[2]) if len(parts) > 2 else None
-    return None
+def _is_disabled_state(value: Any) -> bool:
+    return isinstance(value, str) and value.upper() == "DISABLED"
 
 
 def _json_mapping(value: Any) -> dict[str, Any]:
@@ -190,25 +277,19 @@ def _json_mapping(value: Any) -> dict[str, Any]:
     return _mapping(value)
 
 
-def _alternatives(raw: Any) -> list[Any]:
-    """Both sides of an `Fn::If` (recursively), or the value itself."""
-    argument = raw.get("Fn::If") if isinstance(raw, dict) and len(raw) == 1 else None
-    if isinstance(argument, list) and len(argument) == 3:
-        return [value for side in argument[1:] for value in _alternatives(side)]
-    return [raw]
-
-
-def _redrive_targets(raw: Any) -> list[Any]:
+def _redrive_targets(w: _Wiring, raw: Any, path: Path) -> list[Located]:
     """The deadLetterTargetArn of a RedrivePolicy given as a mapping, a JSON string, a `Fn::Sub`
     JSON string or an `Fn::If` of those (one entry per branch that sets it)."""
     targets = []
-    for policy in _alternatives(raw):
-        sub = policy.get("Fn::Sub") if isinstance(policy, dict) and len(policy) == 1 else None
+    for policy in w.values(raw, path):
+        sub = policy.value.get("Fn::Sub") if isinstance(policy.value, dict) \
+            and len(policy.value) == 1 else None
         if sub is not None:
             target = _sub_json_field(sub, "deadLetterTargetArn")
         else:
-            target = _json_mapping(policy).get("deadLetterTargetArn")
-        targets.extend(value for value in _alternatives(target) if value is not None)
+            target = _json_mapping(policy.value).get("deadLetterTargetArn")
+        targets += [found for found in w.values(target, policy.path, policy.conditions)
+                    if found.value is not None]
     return targets
 
 
@@ -230,161 +311,248 @@ def _sub_json_field(sub: Any, key: str) -> Any:
     return {"Fn::Sub": [value, variables] if variables is not None else value}
 
 
-def _dead_letter(
-    t: Template, graph: Graph, owner: Resource, raw: Any, path: Path, service: str
-) -> None:
-    if raw is None:
-        return
-    graph.add(Edge(DEAD_LETTERS, owner.logical_id, _source_id(t, raw), service, owner.logical_id,
-                   path, path))
-
-
-def _invoke(graph: Graph, target: tuple[str, str | None] | None, **fields: Any) -> None:
-    if target is not None:
-        graph.add(Edge(INVOKES, target=target[0], qualifier=target[1], **fields))
+def _arn_origin(w: _Wiring, raw: Any) -> str | None:
+    """What an event source is: from the referenced resource's type, or the ARN's service."""
+    source = w.t.resource_at(raw)
+    if source is not None:
+        return SOURCE_ORIGINS.get(source.type)
+    text = w.t.resolver.text(raw)
+    if text is None:
+        sub = raw.get("Fn::Sub") if isinstance(raw, dict) and len(raw) == 1 else None
+        sub = sub[0] if isinstance(sub, list) and sub else sub
+        text = re.sub(r"\$\{[^}]*\}", "-", sub) if isinstance(sub, str) else None
+    if isinstance(text, str) and text.startswith("arn:"):
+        parts = text.split(":")
+        return ARN_ORIGINS.get(parts[2]) if len(parts) > 2 else None
+    return None
 
 
 # -- Lambda ---------------------------------------------------------------------------------------
 
 
-def _event_source_mapping(t: Template, r: Resource, graph: Graph) -> None:
+def _event_source_mapping(w: _Wiring, r: Resource) -> None:
     props = r.properties
     source = props.get("EventSourceArn")
-    service = "kafka" if "SelfManagedEventSource" in props else _arn_service(t, source)
+    origin = "kafka" if "SelfManagedEventSource" in props else _arn_origin(w, source)
     # Kept when the function is outside the template: the mapping's own settings still count.
-    function, qualifier = _function_target(t, props.get("FunctionName")) or (None, None)
-    graph.add(Edge(INVOKES, _source_id(t, source), function, service or "unknown", r.logical_id,
-                   r.path, r.properties_path, POLL, qualifier=qualifier))
+    function, qualifier = w.function(props.get("FunctionName")) or (None, None)
+    w.add(INVOKES, w.resource_id(source), function, r, r.path, r.properties_path,
+          origin=origin or "unknown", mode=POLL, qualifier=qualifier)
     on_failure = _mapping(_mapping(props.get("DestinationConfig")).get("OnFailure"))
-    _dead_letter(t, graph, r, on_failure.get("Destination"),
-                 (*r.properties_path, "DestinationConfig", "OnFailure", "Destination"),
-                 MAPPING_ON_FAILURE)
+    w.dead_letter(r, on_failure.get("Destination"),
+                  (*r.properties_path, "DestinationConfig", "OnFailure", "Destination"),
+                  MAPPING_ON_FAILURE)
 
 
-def _lambda_function(t: Template, r: Resource, graph: Graph) -> None:
-    if r.type == SAM_FUNCTION:
-        _sam_function(t, r, graph)
-        return
-    for branch in t.branches(r.properties.get("DeadLetterConfig")):  # may be an Fn::If
-        target = _mapping(branch.value).get("TargetArn")
-        _dead_letter(t, graph, r, target, (*r.properties_path, "DeadLetterConfig", "TargetArn"),
-                     "function-dlq")
+def _lambda_function(w: _Wiring, r: Resource) -> None:
+    path = (*r.properties_path, "DeadLetterConfig")
+    for config in w.values(r.properties.get("DeadLetterConfig"), path):
+        target = _mapping(config.value).get("TargetArn")
+        w.dead_letter(r, target, (*config.path, "TargetArn"), FUNCTION_DLQ, config.conditions,
+                      ANY_QUALIFIER)
 
 
-def _event_invoke_config(t: Template, r: Resource, graph: Graph) -> None:
-    function = _function_target(t, r.properties.get("FunctionName"))
+def _event_invoke_config(w: _Wiring, r: Resource) -> None:
+    function = w.function(r.properties.get("FunctionName"))
     if function is None:
         return
-    path = (*r.properties_path, "DestinationConfig")
-    _invoke_destinations(t, graph, function[0], r.logical_id, path, ("OnFailure",))
+    qualifier = w.qualifier(r.properties.get("Qualifier"))
+    _invoke_destinations(w, r, function[0], (*r.properties_path, "DestinationConfig"),
+                         ("OnFailure",), qualifier)
 
 
-def _invoke_destinations(
-    t: Template, graph: Graph, function: str, owner: str, path: Path, keys: tuple[str, ...]
-) -> None:
+def _invoke_destinations(w: _Wiring, owner: Resource, function: str, path: Path,
+                         keys: tuple[str, ...], qualifier: str | None) -> None:
     """An `OnFailure` destination for asynchronous invokes, on each branch that sets one (SAM
     creates the queue or topic itself when only its `Type` is given)."""
+    t = w.t
     for branch in t.values_along(t.prop_at(path), keys):
         if isinstance(branch.value, dict):
-            target = _source_id(t, branch.value.get("Destination"))
-            graph.add(Edge(DEAD_LETTERS, function, target, FUNCTION_ON_FAILURE, owner, path,
-                           path))
+            target = w.resource_id(branch.value.get("Destination"))
+            w.graph.add(Edge(DEAD_LETTERS, function, target, owner.logical_id, path, path,
+                             role=FUNCTION_ON_FAILURE, qualifier=qualifier,
+                             conditions=branch.conditions))
 
 
-def _permission(t: Template, r: Resource, graph: Graph) -> None:
-    function = _function_target(t, r.properties.get("FunctionName"))
-    principal = t.resolver.one(r.properties.get("Principal"))
+def _permission(w: _Wiring, r: Resource) -> None:
+    function = w.function(r.properties.get("FunctionName"))
+    principal = w.t.resolver.one(r.properties.get("Principal"))
     if function is not None and isinstance(principal, str):
-        graph.add(Edge(PERMITS, None, function[0], principal, r.logical_id, r.path,
-                       r.properties_path, qualifier=function[1]))
+        w.add(PERMITS, None, function[0], r, r.path, r.properties_path, principal=principal,
+              qualifier=function[1])
 
 
 # -- SAM ------------------------------------------------------------------------------------------
 
 
-def _sam_function(t: Template, r: Resource, graph: Graph) -> None:
+def _sam_function(w: _Wiring, r: Resource) -> None:
+    t = w.t
     dlq = t.prop(r, "DeadLetterQueue")
-    for branch in t.branches(dlq) if dlq is not None else ():  # may be an Fn::If
-        if isinstance(branch.value, dict):
-            _dead_letter(t, graph, r, branch.value.get("TargetArn"), dlq.path, "function-dlq")
+    for config in w.values(dlq.raw, dlq.path) if dlq is not None else ():
+        w.dead_letter(r, _mapping(config.value).get("TargetArn"), config.path, FUNCTION_DLQ,
+                      config.conditions, ANY_QUALIFIER)
+    alias = _auto_alias(w, r)
     invoke_config = t.prop(r, "EventInvokeConfig")
     if invoke_config is not None:
-        _invoke_destinations(t, graph, r.logical_id, r.logical_id, invoke_config.path,
-                             ("DestinationConfig", "OnFailure"))
-    events = r.properties.get("Events")
-    covered = _default_route_apis(t, r, events)
-    for name, event in (events.items() if isinstance(events, dict) else ()):
-        if isinstance(event, dict) and isinstance(event.get("Type"), str) \
-                and event["Type"] in SAM_EVENTS:
-            _sam_event(t, r, graph, name, event, covered)
+        _invoke_destinations(w, r, r.logical_id, invoke_config.path,
+                             ("DestinationConfig", "OnFailure"), alias)
+    covered = _default_route_apis(w, r, alias)
+    for name, event, row in sam.events_of(r.type, r.properties):
+        _sam_function_event(w, r, name, event, row, covered, alias)
 
 
-def _default_route_apis(t: Template, r: Resource, events: Any) -> set[str]:
+def _auto_alias(w: _Wiring, r: Resource) -> str | None:
+    """With AutoPublishAlias, SAM's events and EventInvokeConfig use the alias."""
+    alias = w.t.prop(r, "AutoPublishAlias")
+    if alias is None or alias.raw in (None, ""):
+        return None
+    name = w.t.resolver.one(alias.raw)
+    return name if isinstance(name, str) else ANY_QUALIFIER
+
+
+def _default_route_apis(w: _Wiring, r: Resource, alias: str | None) -> set[str]:
     """HttpApi ids (repr) where the function has the `$default` route: SAM's permission for it
     covers every route, so SAM adds none for the function's other routes on that API (unless
     AutoPublishAlias is set: then it does not notice)."""
-    alias = t.prop(r, "AutoPublishAlias")
-    if alias is not None and alias.raw not in (None, ""):
+    if alias is not None:
         return set()
     return {
         repr(_mapping(event.get("Properties")).get("ApiId"))
-        for event in _mapping(events).values()
-        if isinstance(event, dict) and event.get("Type") == "HttpApi"
-        and is_default_http_route(_mapping(event.get("Properties")))
+        for _, event, _ in sam.events_of(r.type, r.properties)
+        if event["Type"] == "HttpApi" and is_default_http_route(_mapping(event.get("Properties")))
     }
 
 
-def _sam_event(
-    t: Template, r: Resource, graph: Graph, name: str, event: dict[str, Any], covered: set[str]
-) -> None:
-    service, mode, source_key, principal = SAM_EVENTS[event["Type"]]
+def _sam_function_event(w: _Wiring, r: Resource, name: str, event: dict[str, Any],
+                        row: sam.EventType, covered: set[str], alias: str | None) -> None:
     props = _mapping(event.get("Properties"))
     path: Path = (*r.properties_path, "Events", name)
     settings: Path = (*path, "Properties")
-    source = _source_id(t, props.get(source_key)) if source_key else None
+    kind = event["Type"]
+    source = w.resource_id(props.get(row.source_key)) if row.source_key else None
+    origin, mode, principal = row.origin, row.mode, row.principal
     permitted: str | None = r.logical_id
-    if event["Type"] == "HttpApi" and not is_default_http_route(props):
+    if kind == "HttpApi" and not is_default_http_route(props):
         principal = None if repr(props.get("ApiId")) in covered else principal
-    if event["Type"] == "SNS":
+    if kind in ("Api", "HttpApi"):
+        settings, modes = _body_integration(w, r, row, props, settings)
+    else:
+        modes = [mode]
+    if kind == "SNS":
         topic, endpoint, protocol = source, r.logical_id, "lambda"
-        if props.get("SqsSubscription") not in (None, False, "false"):
+        subscription = props.get("SqsSubscription")
+        if subscription not in (None, False, "false"):
             # SAM puts a queue in between (its own, or QueueArn): the function polls the queue,
             # and a queue policy (not a Lambda permission) lets the topic send to it.
-            sqs = _mapping(props.get("SqsSubscription"))
-            service, mode, protocol = "sqs", POLL, "sqs"
-            source = endpoint = permitted = _source_id(t, sqs.get("QueueArn"))
-        graph.add(Edge(SUBSCRIBES, topic, endpoint, protocol, r.logical_id, path, settings,
-                       sam=True))
-        for redrive in _redrive_targets(props.get("RedrivePolicy")):
-            _dead_letter(t, graph, r, redrive, (*settings, "RedrivePolicy"), "subscription-dlq")
-    dead_letter = _mapping(props.get("DeadLetterConfig")).get("Arn")
-    _dead_letter(t, graph, r, dead_letter, (*settings, "DeadLetterConfig"), "target-dlq")
+            queue_arn = _mapping(subscription).get("QueueArn")
+            own_queue = sam.SQS_SUBSCRIPTION_QUEUE.format(owner=r.logical_id, event=name)
+            origin, modes, protocol = "sqs", [POLL], "sqs"
+            source = endpoint = permitted = (
+                w.resource_id(queue_arn) if queue_arn is not None else own_queue
+            )
+        w.add(SUBSCRIBES, topic, endpoint, r, path, settings, protocol=protocol, sam_event=kind)
+        for redrive in _redrive_targets(w, props.get("RedrivePolicy"), (*settings,
+                                                                       "RedrivePolicy")):
+            w.dead_letter(r, redrive.value, redrive.path, SUBSCRIPTION_DLQ, redrive.conditions)
     on_failure = _mapping(_mapping(props.get("DestinationConfig")).get("OnFailure"))
-    _dead_letter(t, graph, r, on_failure.get("Destination"),
-                 (*settings, "DestinationConfig", "OnFailure"), MAPPING_ON_FAILURE)
-    graph.add(Edge(INVOKES, source, r.logical_id, service, r.logical_id, path, settings, mode,
-                   sam=True))
+    w.dead_letter(r, on_failure.get("Destination"),
+                  (*settings, "DestinationConfig", "OnFailure"), MAPPING_ON_FAILURE)
+    enabled = _sam_event_enabled(w, row, props)
+    if row.rule:
+        for conditions in enabled:
+            _sam_rule_target(w, r, name, kind, row, props, conditions)
+    for conditions in enabled:
+        for each in modes:
+            w.add(INVOKES, source, r.logical_id, r, path, settings, origin=origin, mode=each,
+                  sam_event=kind, qualifier=alias, scheduled=row.scheduled,
+                  conditions=conditions)
     if principal:
-        graph.add(Edge(PERMITS, None, permitted, principal, r.logical_id, path, settings,
-                       sam=True))
+        w.add(PERMITS, None, permitted, r, path, settings, principal=principal, sam_event=kind)
     dlq = props.get("DeadLetterConfig")
     if principal == "events.amazonaws.com" and isinstance(dlq, dict) and "Arn" not in dlq:
         # SAM creates the dead-letter queue and a policy letting EventBridge send to it
-        graph.add(Edge(PERMITS, None, None, principal, r.logical_id, path,
-                       (*settings, "DeadLetterConfig"), sam=True))
+        w.add(PERMITS, None, None, r, path, (*settings, "DeadLetterConfig"), principal=principal,
+              sam_event=kind)
 
 
-def _sam_api(t: Template, r: Resource, graph: Graph) -> None:
-    body = t.prop(r, "DefinitionBody")
-    service = "http-api" if r.type == "AWS::Serverless::HttpApi" else "rest-api"
+def _sam_event_enabled(w: _Wiring, row: sam.EventType, props: dict[str, Any]) -> list[Conditions]:
+    """A SAM rule or schedule event with `Enabled: false` or `State: DISABLED` delivers nothing."""
+    if not row.rule:
+        return [()]
+    enabled = [
+        merged
+        for on in w.enabled(props.get("Enabled", True), lambda v: v in (False, "false", "False"))
+        for state in w.enabled(props.get("State", "ENABLED"), _is_disabled_state)
+        if (merged := merge_conditions(on, state)) is not None
+    ]
+    return enabled
+
+
+def _sam_rule_target(w: _Wiring, owner: Resource, name: str, kind: str, row: sam.EventType,
+                     props: dict[str, Any], conditions: Conditions) -> None:
+    """The rule or schedule SAM creates for the event, targeting its function or state machine,
+    with the event's DeadLetterConfig."""
+    path: Path = (*owner.properties_path, "Events", name)
+    settings: Path = (*path, "Properties")
+    w.add(TARGETS, None, owner.logical_id, owner, path, settings, origin=row.origin,
+          sam_event=kind, scheduled=row.scheduled, conditions=conditions)
+    dlq = props.get("DeadLetterConfig")
+    w.dead_letter(owner, _mapping(dlq).get("Arn"), (*settings, "DeadLetterConfig", "Arn"),
+                  TARGET_DLQ, conditions)
+
+
+def _sam_state_machine(w: _Wiring, r: Resource) -> None:
+    for name, event, row in sam.events_of(r.type, r.properties):
+        props = _mapping(event.get("Properties"))
+        if row.rule:
+            for conditions in _sam_event_enabled(w, row, props):
+                _sam_rule_target(w, r, name, event["Type"], row, props, conditions)
+
+
+def _body_integration(w: _Wiring, function: Resource, row: sam.EventType, props: dict[str, Any],
+                      settings: Path) -> tuple[Path, list[str]]:
+    """An `Api`/`HttpApi` event on an API whose inline OpenAPI body integrates this path and
+    method: the body's integration holds the settings (timeout, invocation type)."""
+    api = w.t.resource_at(props.get(row.source_key or ""))
+    body = w.t.prop(api, "DefinitionBody") if api is not None else None
+    route, method = props.get("Path"), props.get("Method")
+    if body is None or not isinstance(route, str) or not isinstance(method, str):
+        return settings, [SYNC]
+    operations = _mapping(_mapping(_mapping(body.raw).get("paths")).get(route))
+    for key in (method, method.lower(), "x-amazon-apigateway-any-method"):
+        integration = _mapping(operations.get(key)).get("x-amazon-apigateway-integration")
+        if isinstance(integration, dict):
+            where = (*body.path, "paths", route, key, "x-amazon-apigateway-integration")
+            return where, _invocation_modes(w, integration, "requestParameters")
+    return settings, [SYNC]
+
+
+def _sam_api(w: _Wiring, r: Resource) -> None:
+    body = w.t.prop(r, "DefinitionBody")
+    origin = "http-api" if r.type == "AWS::Serverless::HttpApi" else "rest-api"
     if body is not None:
-        _openapi(t, r, graph, body.raw, body.path, service)
+        _openapi(w, r, body.raw, body.path, origin)
 
 
 # -- API Gateway ----------------------------------------------------------------------------------
 
+_INVOCATION_TYPE = "integration.request.header.X-Amz-Invocation-Type"
 
-def _openapi(t: Template, r: Resource, graph: Graph, body: Any, base: Path, service: str) -> None:
+
+def _invocation_modes(w: _Wiring, integration: dict[str, Any], key: str) -> list[str]:
+    """A Lambda integration is synchronous unless a non-proxy integration sets the
+    `X-Amz-Invocation-Type` header to 'Event'; mapped from a request header, it can be both."""
+    if str(w.t.resolver.one(integration.get("type", integration.get("Type")))).lower() != "aws":
+        return [SYNC]
+    header = w.t.resolver.one(_mapping(integration.get(key)).get(_INVOCATION_TYPE))
+    if not isinstance(header, str):
+        return [SYNC]
+    if header.strip() == "'Event'":
+        return [ASYNC]
+    return [SYNC, ASYNC] if header.startswith("method.request.") else [SYNC]
+
+
+def _openapi(w: _Wiring, r: Resource, body: Any, base: Path, origin: str) -> None:
     paths = _mapping(body).get("paths")
     for route, operations in _mapping(paths).items():
         for method, operation in _mapping(operations).items():
@@ -392,145 +560,198 @@ def _openapi(t: Template, r: Resource, graph: Graph, body: Any, base: Path, serv
             if not isinstance(integration, dict):
                 continue
             where = (*base, "paths", route, method, "x-amazon-apigateway-integration")
-            _invoke(graph, _function_target(t, integration.get("uri")),
-                    source=r.logical_id, service=service, owner=r.logical_id, path=where,
-                    settings=where, mode=SYNC)
+            for mode in _invocation_modes(w, integration, "requestParameters"):
+                w.invoke(w.function(integration.get("uri")), r.logical_id, r, where,
+                         origin=origin, mode=mode)
 
 
-def _rest_api(t: Template, r: Resource, graph: Graph) -> None:
+def _rest_api(w: _Wiring, r: Resource) -> None:
     if "Body" in r.properties:
-        _openapi(t, r, graph, r.properties["Body"], (*r.properties_path, "Body"), "rest-api")
+        _openapi(w, r, r.properties["Body"], (*r.properties_path, "Body"), "rest-api")
 
 
-def _http_api(t: Template, r: Resource, graph: Graph) -> None:
-    if "Body" in r.properties and t.resolver.one(r.properties.get("ProtocolType")) == "HTTP":
-        _openapi(t, r, graph, r.properties["Body"], (*r.properties_path, "Body"), "http-api")
+def _http_api(w: _Wiring, r: Resource) -> None:
+    if w.t.resolver.one(r.properties.get("ProtocolType")) != "HTTP":
+        return
+    if "Body" in r.properties:
+        _openapi(w, r, r.properties["Body"], (*r.properties_path, "Body"), "http-api")
+    if "Target" in r.properties:  # quick create: a Lambda proxy integration on $default
+        w.invoke(w.function(r.properties["Target"]), r.logical_id, r,
+                 (*r.properties_path, "Target"), r.properties_path, origin="http-api", mode=SYNC)
 
 
-def _api_method(t: Template, r: Resource, graph: Graph) -> None:
+def _api_method(w: _Wiring, r: Resource) -> None:
     integration = _mapping(r.properties.get("Integration"))
-    if t.resolver.one(integration.get("Type")) not in ("AWS", "AWS_PROXY"):
+    if w.t.resolver.one(integration.get("Type")) not in ("AWS", "AWS_PROXY"):
         return
     settings = (*r.properties_path, "Integration")
-    _invoke(graph, _function_target(t, integration.get("Uri")),
-            source=_source_id(t, r.properties.get("RestApiId")), service="rest-api",
-            owner=r.logical_id, path=(*settings, "Uri"), settings=settings, mode=SYNC)
+    for mode in _invocation_modes(w, integration, "RequestParameters"):
+        w.invoke(w.function(integration.get("Uri")), w.resource_id(r.properties.get("RestApiId")),
+                 r, (*settings, "Uri"), settings, origin="rest-api", mode=mode)
 
 
-def _api_v2_integration(t: Template, r: Resource, graph: Graph) -> None:
-    api = t.resource_at(r.properties.get("ApiId"))
-    service = "api-v2"
+def _api_v2_integration(w: _Wiring, r: Resource) -> None:
+    api = w.t.resource_at(r.properties.get("ApiId"))
+    origin = "api-v2"
     if api is not None and api.type == "AWS::Serverless::HttpApi":
-        service = "http-api"
+        origin = "http-api"
     elif api is not None:
-        protocol = t.resolver.one(api.properties.get("ProtocolType"))
+        protocol = w.t.resolver.one(api.properties.get("ProtocolType"))
         if isinstance(protocol, str):
-            service = {"HTTP": "http-api", "WEBSOCKET": "websocket-api"}.get(protocol, service)
-    _invoke(graph, _function_target(t, r.properties.get("IntegrationUri")),
-            source=api.logical_id if api else None, service=service, owner=r.logical_id,
-            path=(*r.properties_path, "IntegrationUri"), settings=r.properties_path, mode=SYNC)
+            origin = {"HTTP": "http-api", "WEBSOCKET": "websocket-api"}.get(protocol, origin)
+    w.invoke(w.function(r.properties.get("IntegrationUri")), api.logical_id if api else None, r,
+             (*r.properties_path, "IntegrationUri"), r.properties_path, origin=origin, mode=SYNC)
 
 
 # -- push sources ---------------------------------------------------------------------------------
 
 
-def _bucket(t: Template, r: Resource, graph: Graph) -> None:
+def _bucket(w: _Wiring, r: Resource) -> None:
     notifications = _mapping(r.properties.get("NotificationConfiguration"))
-    for index, item in _items(notifications.get("LambdaConfigurations")):
-        where = (*r.properties_path, "NotificationConfiguration", "LambdaConfigurations", index)
-        _invoke(graph, _function_target(t, _mapping(item).get("Function")),
-                source=r.logical_id, service="s3", owner=r.logical_id, path=where,
-                settings=where, mode=ASYNC)
+    path = (*r.properties_path, "NotificationConfiguration", "LambdaConfigurations")
+    for item in w.items(notifications.get("LambdaConfigurations"), path):
+        w.invoke(w.function(_mapping(item.value).get("Function")), r.logical_id, r, item.path,
+                 origin="s3", mode=ASYNC, conditions=item.conditions)
 
 
-def _subscription(t: Template, r: Resource, graph: Graph) -> None:
-    protocol = t.resolver.one(r.properties.get("Protocol"))
+def _subscription(w: _Wiring, r: Resource) -> None:
+    protocol = w.t.resolver.one(r.properties.get("Protocol"))
     endpoint = r.properties.get("Endpoint")
-    topic = _source_id(t, r.properties.get("TopicArn"))
-    graph.add(Edge(SUBSCRIBES, topic, _source_id(t, endpoint), str(protocol), r.logical_id,
-                   r.path, r.properties_path))
+    topic = w.resource_id(r.properties.get("TopicArn"))
+    w.add(SUBSCRIBES, topic, w.resource_id(endpoint), r, r.path, r.properties_path,
+          protocol=str(protocol))
     if protocol == "lambda":
-        _invoke(graph, _function_target(t, endpoint), source=topic, service="sns",
-                owner=r.logical_id, path=r.path, settings=r.properties_path, mode=ASYNC)
-    for redrive in _redrive_targets(r.properties.get("RedrivePolicy")):
-        _dead_letter(t, graph, r, redrive, (*r.properties_path, "RedrivePolicy"),
-                     "subscription-dlq")
+        w.invoke(w.function(endpoint), topic, r, r.path, r.properties_path, origin="sns",
+                 mode=ASYNC)
+    for redrive in _redrive_targets(w, r.properties.get("RedrivePolicy"),
+                                    (*r.properties_path, "RedrivePolicy")):
+        w.dead_letter(r, redrive.value, redrive.path, SUBSCRIPTION_DLQ, redrive.conditions)
 
 
-def _topic(t: Template, r: Resource, graph: Graph) -> None:
-    for index, item in _items(r.properties.get("Subscription")):
-        where = (*r.properties_path, "Subscription", index)
-        protocol = t.resolver.one(_mapping(item).get("Protocol"))
-        endpoint = _mapping(item).get("Endpoint")
-        graph.add(Edge(SUBSCRIBES, r.logical_id, _source_id(t, endpoint), str(protocol),
-                       r.logical_id, where, where))
+def _topic(w: _Wiring, r: Resource) -> None:
+    for item in w.items(r.properties.get("Subscription"), (*r.properties_path, "Subscription")):
+        protocol = w.t.resolver.one(_mapping(item.value).get("Protocol"))
+        endpoint = _mapping(item.value).get("Endpoint")
+        w.add(SUBSCRIBES, r.logical_id, w.resource_id(endpoint), r, item.path,
+              protocol=str(protocol), conditions=item.conditions)
         if protocol == "lambda":
-            _invoke(graph, _function_target(t, endpoint), source=r.logical_id,
-                    service="sns", owner=r.logical_id, path=where, settings=where, mode=ASYNC)
+            w.invoke(w.function(endpoint), r.logical_id, r, item.path, origin="sns", mode=ASYNC,
+                     conditions=item.conditions)
 
 
-def _events_rule(t: Template, r: Resource, graph: Graph) -> None:
-    for index, target in _items(r.properties.get("Targets")):
-        where = (*r.properties_path, "Targets", index)
-        target = _mapping(target)
-        _invoke(graph, _function_target(t, target.get("Arn")), source=r.logical_id,
-                service="events", owner=r.logical_id, path=where, settings=where, mode=ASYNC)
-        dlq = _mapping(target.get("DeadLetterConfig")).get("Arn")
-        _dead_letter(t, graph, r, dlq, (*where, "DeadLetterConfig", "Arn"), "target-dlq")
+def _target(w: _Wiring, r: Resource, target: Located, origin: str, scheduled: bool) -> None:
+    """A rule's or schedule's target: any resource, a function also invoked asynchronously."""
+    arn = _mapping(target.value).get("Arn")
+    w.add(TARGETS, r.logical_id, w.resource_id(arn), r, target.path, origin=origin,
+          scheduled=scheduled, conditions=target.conditions)
+    w.invoke(w.function(arn), r.logical_id, r, target.path, origin=origin, mode=ASYNC,
+             scheduled=scheduled, conditions=target.conditions)
+    for config in w.values(_mapping(target.value).get("DeadLetterConfig"),
+                           (*target.path, "DeadLetterConfig"), target.conditions):
+        w.dead_letter(r, _mapping(config.value).get("Arn"), (*config.path, "Arn"), TARGET_DLQ,
+                      config.conditions)
 
 
-def _schedule(t: Template, r: Resource, graph: Graph) -> None:
-    target = _mapping(r.properties.get("Target"))
-    where = (*r.properties_path, "Target")
-    _invoke(graph, _function_target(t, target.get("Arn")), source=r.logical_id,
-            service="scheduler", owner=r.logical_id, path=where, settings=where, mode=ASYNC)
-    dlq = _mapping(target.get("DeadLetterConfig")).get("Arn")
-    _dead_letter(t, graph, r, dlq, (*where, "DeadLetterConfig", "Arn"), "target-dlq")
+def _events_rule(w: _Wiring, r: Resource) -> None:
+    scheduled = "ScheduleExpression" in r.properties
+    for enabled in w.enabled(r.properties.get("State", "ENABLED"), _is_disabled_state):
+        path = (*r.properties_path, "Targets")
+        for target in w.items(r.properties.get("Targets"), path, enabled):
+            _target(w, r, target, "events", scheduled)
 
 
-def _log_subscription(t: Template, r: Resource, graph: Graph) -> None:
-    _invoke(graph, _function_target(t, r.properties.get("DestinationArn")),
-            source=_source_id(t, r.properties.get("LogGroupName")), service="logs",
-            owner=r.logical_id, path=r.path, settings=r.properties_path, mode=ASYNC)
+def _schedule(w: _Wiring, r: Resource) -> None:
+    for enabled in w.enabled(r.properties.get("State", "ENABLED"), _is_disabled_state):
+        for target in w.values(r.properties.get("Target"), (*r.properties_path, "Target"),
+                               enabled):
+            _target(w, r, target, "scheduler", True)
 
 
-def _iot_rule(t: Template, r: Resource, graph: Graph) -> None:
+def _event_bus(w: _Wiring, r: Resource) -> None:
+    dlq = _mapping(r.properties.get("DeadLetterConfig")).get("Arn")
+    w.dead_letter(r, dlq, (*r.properties_path, "DeadLetterConfig", "Arn"), BUS_DLQ)
+
+
+# The pipe sources that take a DeadLetterConfig (an SQS source keeps its own redrive policy).
+PIPE_SOURCE_PARAMETERS = ("KinesisStreamParameters", "DynamoDBStreamParameters")
+
+
+def _pipe(w: _Wiring, r: Resource) -> None:
+    props = r.properties
+    source = props.get("Source")
+    parameters = (*r.properties_path, "SourceParameters")
+    w.add(READS, r.logical_id, w.resource_id(source), r, (*r.properties_path, "Source"),
+          parameters, origin=_arn_origin(w, source) or "unknown")
+    for key in PIPE_SOURCE_PARAMETERS:
+        config = _mapping(_mapping(_mapping(props.get("SourceParameters")).get(key)).get(
+            "DeadLetterConfig"))
+        w.dead_letter(r, config.get("Arn"), (*parameters, key, "DeadLetterConfig", "Arn"),
+                      PIPE_DLQ)
+    target = props.get("Target")
+    w.add(TARGETS, r.logical_id, w.resource_id(target), r, (*r.properties_path, "Target"),
+          (*r.properties_path, "TargetParameters"), origin="pipes")
+    invocation = w.t.resolver.one(_mapping(_mapping(props.get("TargetParameters")).get(
+        "LambdaFunctionParameters")).get("InvocationType"))
+    w.invoke(w.function(target), r.logical_id, r, (*r.properties_path, "Target"),
+             origin="pipes", mode=ASYNC if invocation == "FIRE_AND_FORGET" else SYNC)
+
+
+def _ses_receipt_rule(w: _Wiring, r: Resource) -> None:
+    """Lambda actions of an active receipt rule (`Enabled` defaults to false), invoked
+    asynchronously unless `InvocationType` is RequestResponse."""
+    rule = _mapping(r.properties.get("Rule"))
+    for enabled in w.enabled(rule.get("Enabled", False), lambda v: v not in (True, "true")):
+        path = (*r.properties_path, "Rule", "Actions")
+        for action in w.items(rule.get("Actions"), path, enabled):
+            invoke = _mapping(_mapping(action.value).get("LambdaAction"))
+            if not invoke:
+                continue
+            invocation = w.t.resolver.one(invoke.get("InvocationType", "Event"))
+            w.invoke(w.function(invoke.get("FunctionArn")), r.logical_id, r, action.path,
+                     origin="ses", mode=SYNC if invocation == "RequestResponse" else ASYNC,
+                     conditions=action.conditions)
+
+
+def _log_subscription(w: _Wiring, r: Resource) -> None:
+    w.invoke(w.function(r.properties.get("DestinationArn")),
+             w.resource_id(r.properties.get("LogGroupName")), r, r.path, r.properties_path,
+             origin="logs", mode=ASYNC)
+
+
+def _iot_rule(w: _Wiring, r: Resource) -> None:
     payload = _mapping(r.properties.get("TopicRulePayload"))
-    for index, action in _items(payload.get("Actions")):
-        lambda_action = _mapping(_mapping(action).get("Lambda"))
-        where = (*r.properties_path, "TopicRulePayload", "Actions", index)
-        _invoke(graph, _function_target(t, lambda_action.get("FunctionArn")),
-                source=r.logical_id, service="iot", owner=r.logical_id, path=where,
-                settings=where, mode=ASYNC)
+    for action in w.items(payload.get("Actions"),
+                          (*r.properties_path, "TopicRulePayload", "Actions")):
+        function = _mapping(_mapping(action.value).get("Lambda")).get("FunctionArn")
+        w.invoke(w.function(function), r.logical_id, r, action.path, origin="iot", mode=ASYNC,
+                 conditions=action.conditions)
 
 
-def _target_group(t: Template, r: Resource, graph: Graph) -> None:
-    if t.resolver.one(r.properties.get("TargetType")) != "lambda":
+def _target_group(w: _Wiring, r: Resource) -> None:
+    if w.t.resolver.one(r.properties.get("TargetType")) != "lambda":
         return
-    for index, item in _items(r.properties.get("Targets")):
-        where = (*r.properties_path, "Targets", index)
-        _invoke(graph, _function_target(t, _mapping(item).get("Id")),
-                source=r.logical_id, service="alb", owner=r.logical_id, path=where,
-                settings=where, mode=SYNC)
+    for item in w.items(r.properties.get("Targets"), (*r.properties_path, "Targets")):
+        w.invoke(w.function(_mapping(item.value).get("Id")), r.logical_id, r, item.path,
+                 origin="alb", mode=SYNC, conditions=item.conditions)
 
 
-def _user_pool(t: Template, r: Resource, graph: Graph) -> None:
+def _user_pool(w: _Wiring, r: Resource) -> None:
     for trigger, raw in _mapping(r.properties.get("LambdaConfig")).items():
         where = (*r.properties_path, "LambdaConfig", trigger)
-        _invoke(graph, _function_target(t, raw), source=r.logical_id,
-                service="cognito", owner=r.logical_id, path=where, settings=where, mode=SYNC)
+        w.invoke(w.function(raw), r.logical_id, r, where, origin="cognito", mode=SYNC)
 
 
 # -- queues and policies --------------------------------------------------------------------------
 
 
-def _queue(t: Template, r: Resource, graph: Graph) -> None:
-    for redrive in _redrive_targets(r.properties.get("RedrivePolicy")):
-        _dead_letter(t, graph, r, redrive, (*r.properties_path, "RedrivePolicy"), "queue-dlq")
+def _queue(w: _Wiring, r: Resource) -> None:
+    for redrive in _redrive_targets(w, r.properties.get("RedrivePolicy"),
+                                    (*r.properties_path, "RedrivePolicy")):
+        w.dead_letter(r, redrive.value, redrive.path, QUEUE_REDRIVE, redrive.conditions)
 
 
 def _resource_policy(key: str) -> Builder:
-    def build(t: Template, r: Resource, graph: Graph) -> None:
+    def build(w: _Wiring, r: Resource) -> None:
         statements = _mapping(r.properties.get("PolicyDocument")).get("Statement")
         statements = statements if isinstance(statements, list) else [statements]
         services = {
@@ -539,11 +760,11 @@ def _resource_policy(key: str) -> Builder:
             if _mapping(statement).get("Effect") == "Allow"
             for service in _principal_services(_mapping(statement).get("Principal"))
         }
-        for _, item in _items(r.properties.get(key)):
-            target = _source_id(t, item)
+        for item in w.items(r.properties.get(key), (*r.properties_path, key)):
+            target = w.resource_id(item.value)
             for service in sorted(services):
-                graph.add(Edge(PERMITS, None, target, service, r.logical_id, r.path,
-                               r.properties_path))
+                w.add(PERMITS, None, target, r, r.path, r.properties_path, principal=service,
+                      conditions=item.conditions)
 
     return build
 
@@ -554,10 +775,15 @@ def _principal_services(principal: Any) -> list[str]:
     return [s for s in services if isinstance(s, str)]
 
 
+def _function(w: _Wiring, r: Resource) -> None:
+    (_sam_function if r.type == SAM_FUNCTION else _lambda_function)(w, r)
+
+
 BUILDERS: dict[str, Builder] = {
     "AWS::Lambda::EventSourceMapping": _event_source_mapping,
-    "AWS::Lambda::Function": _lambda_function,
-    SAM_FUNCTION: _lambda_function,
+    "AWS::Lambda::Function": _function,
+    SAM_FUNCTION: _function,
+    sam.SAM_STATE_MACHINE: _sam_state_machine,
     "AWS::Lambda::EventInvokeConfig": _event_invoke_config,
     "AWS::Lambda::Permission": _permission,
     "AWS::Serverless::Api": _sam_api,
@@ -570,13 +796,15 @@ BUILDERS: dict[str, Builder] = {
     "AWS::SNS::Subscription": _subscription,
     "AWS::SNS::Topic": _topic,
     "AWS::Events::Rule": _events_rule,
+    "AWS::Events::EventBus": _event_bus,
     "AWS::Scheduler::Schedule": _schedule,
+    "AWS::Pipes::Pipe": _pipe,
+    "AWS::SES::ReceiptRule": _ses_receipt_rule,
     "AWS::Logs::SubscriptionFilter": _log_subscription,
     "AWS::IoT::TopicRule": _iot_rule,
     "AWS::ElasticLoadBalancingV2::TargetGroup": _target_group,
     "AWS::Cognito::UserPool": _user_pool,
-    "AWS::SQS::Queue": _queue,
+    QUEUE: _queue,
     "AWS::SQS::QueuePolicy": _resource_policy("Queues"),
     "AWS::SNS::TopicPolicy": _resource_policy("Topics"),
 }
-

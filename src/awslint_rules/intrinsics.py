@@ -46,6 +46,48 @@ class Branch:
     conditions: Conditions = ()
 
 
+@dataclass(frozen=True)
+class Located:
+    """A value as written under `Fn::If`s: the value, its template path and the conditions."""
+
+    value: Any
+    path: tuple[str | int, ...]
+    conditions: Conditions = ()
+
+
+def alternatives(raw: Any, path: tuple[str | int, ...], conditions: Conditions = (),
+                 known: Mapping[str, bool] | None = None) -> list[Located]:
+    """Each side of the `Fn::If`s at `raw` (recursively) with its path and conditions, or `raw`.
+
+    The one `Fn::If` walker for structure: a rule's `Targets: !If [C, [...], [...]]` gives both
+    lists, each item then located where it is written. `known` conditions take one side only.
+    """
+    argument = raw.get("Fn::If") if isinstance(raw, dict) and len(raw) == 1 else None
+    if not (isinstance(argument, list) and len(argument) == 3 and isinstance(argument[0], str)):
+        return [Located(raw, path, conditions)]
+    name = argument[0]
+    found = []
+    for truth, index in ((True, 1), (False, 2)):
+        if known is not None and known.get(name, truth) != truth:
+            continue
+        extra = () if known is not None and name in known else ((name, truth),)
+        merged = merge_conditions(conditions, extra)
+        if merged is not None:
+            found += alternatives(argument[index], (*path, "Fn::If", index), merged, known)
+    return found
+
+
+def items(raw: Any, path: tuple[str | int, ...], conditions: Conditions = (),
+          known: Mapping[str, bool] | None = None) -> list[Located]:
+    """The items of a list that may be (or hold) `Fn::If`s, each with its path and conditions."""
+    found = []
+    for listing in alternatives(raw, path, conditions, known):
+        if isinstance(listing.value, list):
+            for index, item in enumerate(listing.value):
+                found += alternatives(item, (*listing.path, index), listing.conditions, known)
+    return [item for item in found if item.value != {"Ref": "AWS::NoValue"}]
+
+
 def describe(conditions: Conditions) -> str:
     """'when condition IsProd is true and UseDlq is false', or '' for no condition."""
     if not conditions:
@@ -109,10 +151,12 @@ class Resolver:
         resource_ids: Mapping[str, Any],
         parameters: Mapping[str, Any],
         mappings: Mapping[str, Any],
+        known_conditions: Mapping[str, bool] | None = None,
     ) -> None:
         self._resources = resource_ids
         self._parameters = parameters
         self._mappings = mappings
+        self.known_conditions: Mapping[str, bool] = known_conditions or {}
         self._functions: dict[str, Callable[[Any, int], list[Branch]]] = {
             "Ref": self._ref,
             "Fn::GetAtt": self._get_att,
@@ -176,12 +220,70 @@ class Resolver:
         if not isinstance(argument, list) or len(argument) != 3 or not isinstance(argument[0], str):
             return [Branch(UNKNOWN)]
         condition, when_true, when_false = argument
+        if condition in self.known_conditions:  # decided by literals or given parameter values
+            return self.resolve(when_true if self.known_conditions[condition] else when_false,
+                                depth)
         return [
             Branch(b.value, ((condition, truth), *b.conditions))
             for truth, side in ((True, when_true), (False, when_false))
             for b in self.resolve(side, depth)
             if (condition, not truth) not in b.conditions
         ]
+
+    def text(self, raw: Any, depth: int = 0) -> str | None:
+        """`raw` as comparable text, pseudo parameters kept symbolic: `!Sub arn:${AWS::Partition}:
+        sqs:${AWS::Region}:${AWS::AccountId}:jobs` -> 'arn:{AWS.Partition}:sqs:...:jobs'. None
+        when a part is unknown or depends on a condition."""
+        if depth > MAX_DEPTH:
+            return None
+        if isinstance(raw, str):
+            return raw
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            return str(raw)
+        if not isinstance(raw, dict) or len(raw) != 1:
+            return None
+        (name, argument), = raw.items()
+        if name == "Ref":
+            return self._text_ref(argument, depth)
+        if name == "Fn::Sub":
+            return self._text_sub(argument, depth)
+        if name == "Fn::Join" and isinstance(argument, list) and len(argument) == 2 \
+                and isinstance(argument[0], str) and isinstance(argument[1], list):
+            parts = [self.text(part, depth + 1) for part in argument[1]]
+            return None if None in parts else argument[0].join(parts)  # type: ignore[arg-type]
+        value = self.one(raw)
+        return value if isinstance(value, str) else None
+
+    def _text_ref(self, name: Any, depth: int) -> str | None:
+        if isinstance(name, str) and name.startswith("AWS::") and name != "AWS::NoValue":
+            return "{" + name.replace("::", ".") + "}"
+        if isinstance(name, str) and name in self._parameters:
+            return self.text(self._parameters[name], depth + 1)
+        return None
+
+    def _text_sub(self, argument: Any, depth: int) -> str | None:
+        variables: Mapping[str, Any] = {}
+        if isinstance(argument, list) and len(argument) == 2 and isinstance(argument[1], dict):
+            argument, variables = argument
+        if not isinstance(argument, str):
+            return None
+        pieces: list[str] = []
+        position = 0
+        for match in _SUB_TOKEN.finditer(argument):
+            pieces.append(argument[position : match.start()])
+            name = match.group(1)
+            if name.startswith("!"):
+                piece: str | None = "${" + name[1:] + "}"
+            elif name in variables:
+                piece = self.text(variables[name], depth + 1)
+            else:
+                piece = self._text_ref(name, depth)
+            if piece is None:
+                return None
+            pieces.append(piece)
+            position = match.end()
+        pieces.append(argument[position:])
+        return "".join(pieces)
 
     def _sub(self, argument: Any, depth: int) -> list[Branch]:
         variables: Mapping[str, Any] = {}
@@ -308,3 +410,62 @@ def _text_or_reference(values: Iterable[Any]) -> Any:
     if match and not inner:
         return refs[int(match.group(1))]
     return UNKNOWN
+
+
+def decide_conditions(section: Any, fixed: Mapping[str, Any]) -> dict[str, bool]:
+    """The conditions whose value is certain: built from literals and the parameter values in
+    `fixed` (given on the command line or in the configuration, never a `Default`). A resource
+    whose condition is certainly false is never created; an `Fn::If` on a certain condition has
+    one side."""
+    section = section if isinstance(section, dict) else {}
+    decided: dict[str, bool] = {}
+    for name in section:
+        truth = _ConditionEvaluator(section, fixed).condition(name, 0)
+        if truth is not None:
+            decided[name] = truth
+    return decided
+
+
+class _ConditionEvaluator:
+    def __init__(self, section: Mapping[str, Any], fixed: Mapping[str, Any]) -> None:
+        self._section = section
+        self._fixed = fixed
+
+    def condition(self, name: Any, depth: int) -> bool | None:
+        if not isinstance(name, str) or name not in self._section or depth > MAX_DEPTH:
+            return None
+        return self.truth(self._section[name], depth + 1)
+
+    def truth(self, raw: Any, depth: int) -> bool | None:
+        if depth > MAX_DEPTH or not isinstance(raw, dict) or len(raw) != 1:
+            return None
+        (name, argument), = raw.items()
+        if name == "Condition":
+            return self.condition(argument, depth + 1)
+        if not isinstance(argument, list):
+            return None
+        if name == "Fn::Equals" and len(argument) == 2:
+            left, right = (self.scalar(a, depth + 1) for a in argument)
+            return None if left is None or right is None else left == right
+        truths = [self.truth(a, depth + 1) for a in argument]
+        if name == "Fn::Not" and len(truths) == 1:
+            return None if truths[0] is None else not truths[0]
+        if name == "Fn::And" and truths:
+            return False if False in truths else (None if None in truths else True)
+        if name == "Fn::Or" and truths:
+            return True if True in truths else (None if None in truths else False)
+        return None
+
+    def scalar(self, raw: Any, depth: int) -> str | None:
+        """A literal or a fixed parameter as CloudFormation compares it (as a string)."""
+        if isinstance(raw, bool):
+            return str(raw).lower()
+        if isinstance(raw, str | int | float):
+            return str(raw)
+        if isinstance(raw, dict) and len(raw) == 1 and "Ref" in raw:
+            value = self._fixed.get(raw["Ref"]) if isinstance(raw["Ref"], str) else None
+            return self.scalar(value, depth + 1) if value is not None else None
+        if isinstance(raw, dict) and len(raw) == 1 and "Condition" in raw:
+            truth = self.condition(raw["Condition"], depth + 1)
+            return None if truth is None else str(truth).lower()
+        return None

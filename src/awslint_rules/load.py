@@ -1,14 +1,14 @@
 """Load stage: file bytes -> Document (plain values + node locations), or a ParseError.
 
 YAML goes through PyYAML's C composer; values are built here so that short-form tags become
-their long form, duplicate keys are errors, and alias bombs and over-deep nesting are refused.
+their long form, a repeated key keeps its last value (as CloudFormation does) and is listed in
+`Document.duplicates`, and alias bombs and over-deep nesting are refused.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -69,11 +69,37 @@ class NotATemplate(Exception):
     """The file is not a CloudFormation template: skip it."""
 
 
+@dataclass(frozen=True)
+class Duplicate:
+    """A key written twice in one mapping: the value of `later` is kept, that of `earlier` is not.
+
+    A key written three times gives two: the second against the first, the third against the
+    second. A key written next to a merge (`<<: *defaults`) overrides the merged one and is not
+    a duplicate.
+    """
+
+    key: str
+    path: Path  # the mapping that holds the key, e.g. ("Resources", "Queue", "Properties")
+    later: Span  # the key whose value is kept
+    earlier: Span  # the key whose value is ignored
+
+
+def duplicate_message(d: Duplicate) -> str:
+    """The EA0004 message for one duplicate."""
+    where = "/".join(map(str, d.path)) or "the top level"
+    return (
+        f"Duplicate key '{d.key}' in {where}: CloudFormation keeps the last value "
+        f"(line {d.later.line}) and ignores the earlier one (line {d.earlier.line}); "
+        "cfn-lint and other strict YAML/JSON parsers reject the template"
+    )
+
+
 @dataclass
 class Document:
     path: str
     data: dict[str, Any]
     root: yaml.Node | None
+    duplicates: tuple[Duplicate, ...] = ()  # in the order of their later key
     # mapping node id -> {key: (key node, value node)}: locate() stays linear in the path, not
     # in the size of the mappings it walks (thousands of findings in a 5 MB template)
     _keys: dict[int, dict[str, tuple[yaml.Node, yaml.Node]]] = field(
@@ -96,35 +122,68 @@ class Document:
     def _child(
         self, node: yaml.Node, step: str | int
     ) -> tuple[yaml.Node | None, yaml.Node] | None:
+        if isinstance(step, str) and _short_form_of(node) == step:
+            return None, node  # `!If [...]` holds what its long form holds under `Fn::If`
         if isinstance(node, yaml.MappingNode):
-            keys = self._keys.get(id(node))
-            if keys is None:
-                keys = self._keys[id(node)] = _key_index(node)
-            return keys.get(step) if isinstance(step, str) else None
+            return self._index(node).get(step) if isinstance(step, str) else None
         if isinstance(node, yaml.SequenceNode) and isinstance(step, int):
             return (None, node.value[step]) if 0 <= step < len(node.value) else None
         return None
 
+    def _index(self, node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+        """`_key_index` of `node`, cached, with the indexes of its merge sources made first. A
+        loop, not recursion: a chain of merges may be longer than Python's recursion limit."""
+        keys = self._keys
+        if id(node) not in keys:
+            stack: list[tuple[yaml.MappingNode, bool]] = [(node, False)]
+            opened: set[int] = set()
+            while stack:
+                current, sources_done = stack.pop()
+                if id(current) in keys:
+                    continue
+                if sources_done:
+                    keys[id(current)] = _key_index(current, keys)
+                elif id(current) not in opened:  # (a merge loop: the builder refuses those)
+                    opened.add(id(current))
+                    stack.append((current, True))
+                    stack.extend((s, False) for s in _merge_sources(current) if id(s) not in keys)
+        return keys[id(node)]
 
-def _key_index(node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:
-    """Key -> (key node, value node); keys written in the mapping win over merged (`<<`) ones."""
+
+def _short_form_of(node: yaml.Node) -> str | None:
+    """The long-form key of a short-form tag: `!If` -> `Fn::If`, `!Ref` -> `Ref`."""
+    tag = node.tag
+    if not tag.startswith("!") or tag.startswith("!!"):
+        return None
+    name = tag[1:]
+    return name if name in ("Ref", "Condition") or "::" in name else f"Fn::{name}"
+
+
+def _key_index(
+    node: yaml.MappingNode, indexes: dict[int, dict[str, tuple[yaml.Node, yaml.Node]]]
+) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    """Key -> (key node, value node), as the builder resolves the mapping: of a key written twice
+    the last one; a written key over a merged (`<<`) one; the first merge source over later ones,
+    each resolved the same way (`indexes` holds theirs)."""
     index: dict[str, tuple[yaml.Node, yaml.Node]] = {}
-    written = [(k, v) for k, v in node.value if k.tag != _MERGE]
-    for key_node, value_node in (*written, *_mapping_pairs(node)):
-        if isinstance(key_node, yaml.ScalarNode):  # a merged source may hold other keys
-            index.setdefault(key_node.value, (key_node, value_node))
+    for key_node, value_node in node.value:
+        if key_node.tag != _MERGE and isinstance(key_node, yaml.ScalarNode):
+            index[key_node.value] = (key_node, value_node)
+    for source in _merge_sources(node):
+        for name, pair in indexes.get(id(source), {}).items():
+            index.setdefault(name, pair)
     return index
 
 
-def _mapping_pairs(node: yaml.MappingNode) -> Iterator[tuple[yaml.Node, yaml.Node]]:
+def _merge_sources(node: yaml.MappingNode) -> list[yaml.MappingNode]:
+    """The mappings merged into `node` by its `<<` keys, first one first; other values are
+    ignored."""
+    sources: list[yaml.MappingNode] = []
     for key_node, value_node in node.value:
         if key_node.tag == _MERGE:
             merged = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
-            for source in merged:
-                if isinstance(source, yaml.MappingNode):
-                    yield from _mapping_pairs(source)
-        else:
-            yield key_node, value_node
+            sources.extend(m for m in merged if isinstance(m, yaml.MappingNode))
+    return sources
 
 
 def load_document(path: str, raw: bytes) -> Document:
@@ -136,9 +195,10 @@ def load_document(path: str, raw: bytes) -> Document:
     if len(raw) > MAX_BYTES:
         _refuse(looks_like_template, f"file is larger than {MAX_BYTES // (1024 * 1024)} MB")
     text = _decode(raw, looks_like_template)
+    builder = _Builder()
     try:
         root = _compose(text)
-        data = _Builder().build(root) if root is not None else None
+        data = builder.build(root) if root is not None else None
     except ParseError as error:
         if not looks_like_template:
             raise NotATemplate(error.message) from None
@@ -146,7 +206,8 @@ def load_document(path: str, raw: bytes) -> Document:
     if not isinstance(data, dict):
         _refuse(looks_like_template, "the top level of a template must be a mapping")
     _check_template_shape(data, root, looks_like_template)
-    return Document(path, data, root)
+    duplicates = tuple(sorted(builder.duplicates, key=lambda d: d.later))
+    return Document(path, data, root, duplicates)
 
 
 def _refuse(looks_like_template: bool, message: str, span: Span = FILE_START) -> NoReturn:
@@ -248,6 +309,9 @@ class _Builder:
         self._built: dict[int, tuple[Any, int]] = {}
         self._building: set[int] = set()
         self._expanded = 0
+        self._path: list[str | int] = []  # of the node being built, for `duplicates`
+        self._merge_sizes: dict[int, dict[str, int]] = {}  # merge source -> its keys' sizes
+        self.duplicates: list[Duplicate] = []
 
     def build(self, root: yaml.Node) -> Any:
         value, _ = self._node(root, 0)
@@ -274,8 +338,7 @@ class _Builder:
         if isinstance(node, yaml.MappingNode):
             value, size = self._mapping(node, depth)
         elif isinstance(node, yaml.SequenceNode):
-            items = [self._node(item, depth + 1) for item in node.value]
-            value, size = [v for v, _ in items], 1 + sum(s for _, s in items)
+            value, size = self._sequence(node, depth)
         else:  # a ScalarNode subclass
             value, size = _scalar(node), 1
             self._count(1, node)
@@ -291,13 +354,28 @@ class _Builder:
                 Span.of(node),
             )
 
+    def _sequence(self, node: yaml.SequenceNode, depth: int) -> tuple[list[Any], int]:
+        values: list[Any] = []
+        size = 1
+        path = self._path
+        path.append(0)
+        for index, item in enumerate(node.value):
+            path[-1] = index
+            value, child_size = self._node(item, depth + 1)
+            values.append(value)
+            size += child_size
+        path.pop()
+        return values, size
+
     def _mapping(self, node: yaml.MappingNode, depth: int) -> tuple[dict[str, Any], int]:
         result: dict[str, Any] = {}
-        merged: list[tuple[yaml.Node, yaml.Node]] = []
+        merges = False
+        seen: dict[str, yaml.Node] | None = None  # key -> its last key node, once one repeats
         size = 1
+        path = self._path
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE:
-                merged.extend(_mapping_pairs(yaml.MappingNode(node.tag, [(key_node, value_node)])))
+                merges = True
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
                 raise ParseError("a mapping key must be a scalar", Span.of(key_node))
@@ -308,21 +386,58 @@ class _Builder:
                     Span.of(key_node),
                 )
             name = key_node.value
-            if name in result:
-                raise _duplicate(node, key_node)
-            result[name], child_size = self._node(value_node, depth + 1)
+            if name in result:  # the last one wins, as in CloudFormation
+                if seen is None:
+                    seen = _keys_before(node, key_node)
+                self.duplicates.append(
+                    Duplicate(name, tuple(path), Span.of(key_node), Span.of(seen[name])))
+            if seen is not None:
+                seen[name] = key_node
+            if type(value_node) is yaml.ScalarNode:  # holds no mapping: needs no path
+                result[name], child_size = self._node(value_node, depth + 1)
+            else:
+                path.append(name)
+                result[name], child_size = self._node(value_node, depth + 1)
+                path.pop()
             size += child_size
-        for key_node, value_node in merged:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.value not in result:
-                result[key_node.value], child_size = self._node(value_node, depth + 1)
-                size += child_size
+        # Merged (`<<`) keys: a written key wins, then the first source. A source is built like
+        # any aliased mapping: once, and counted at each use.
+        for source in _merge_sources(node) if merges else ():
+            path.append("<<")
+            merged, _ = self._node(source, depth + 1)
+            path.pop()
+            sizes = self._merged_sizes(source)
+            for name, value in merged.items():
+                if name not in result:
+                    result[name] = value
+                    size += sizes.get(name, 1)
         return result, size
 
+    def _merged_sizes(self, source: yaml.MappingNode) -> dict[str, int]:
+        """The size of each value of a built merge source (its own merge sources have theirs)."""
+        sizes = self._merge_sizes.get(id(source))
+        if sizes is None:
+            built = self._built
+            sizes = {
+                k.value: built[id(v)][1] if id(v) in built else 1
+                for k, v in source.value if k.tag != _MERGE
+            }
+            for inner in _merge_sources(source):
+                for name, size in self._merge_sizes.get(id(inner), {}).items():
+                    sizes.setdefault(name, size)
+            self._merge_sizes[id(source)] = sizes
+        return sizes
 
-def _duplicate(mapping: yaml.MappingNode, again: yaml.Node) -> ParseError:
-    first = next(k for k, _ in mapping.value if getattr(k, "value", None) == again.value)
-    message = f"duplicate key '{again.value}' (first at line {first.start_mark.line + 1})"
-    return ParseError(message, Span.of(again))
+
+def _keys_before(mapping: yaml.MappingNode, key_node: yaml.Node) -> dict[str, yaml.Node]:
+    """Each key written in `mapping` before `key_node` -> its last key node."""
+    keys: dict[str, yaml.Node] = {}
+    for written, _ in mapping.value:
+        if written is key_node:
+            break
+        if written.tag != _MERGE:
+            keys[written.value] = written
+    return keys
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:
@@ -343,13 +458,10 @@ def _scalar(node: yaml.ScalarNode) -> Any:
 
 def _short_form(node: yaml.Node, value: Any) -> Any:
     """`!GetAtt a.b` -> {"Fn::GetAtt": ["a", "b"]}, `!Ref x` -> {"Ref": "x"}, `!Sub s` -> ..."""
-    tag = node.tag
-    if not tag.startswith("!") or tag.startswith("!!"):
+    name = _short_form_of(node)
+    if name is None:
         return value
-    name = tag[1:]
-    if name == "Ref" or name == "Condition":
-        return {name: value}
-    if name == "GetAtt" and isinstance(value, str):
+    if name == "Fn::GetAtt" and isinstance(value, str):
         logical_id, _, attribute = value.partition(".")
         return {"Fn::GetAtt": [logical_id, attribute]}
-    return {name if "::" in name else f"Fn::{name}": value}
+    return {name: value}

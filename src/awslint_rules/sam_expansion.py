@@ -26,7 +26,16 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Expansion", "expand_count", "is_default_http_route"]
+from .sam import (
+    SAM_FUNCTION,
+    SAM_STATE_MACHINE,
+    events_of,
+    globals_section,
+    is_default_http_route,
+    merge,
+)
+
+__all__ = ["Expansion", "expand_count"]
 
 Props = Mapping[str, Any]
 Count = Callable[[Props], int]
@@ -154,14 +163,6 @@ def _codedeploy_app(props: Props) -> list[str]:
 def _codedeploy_role(props: Props) -> list[str]:
     own_role = _given(_get(props, "DeploymentPreference", "Role"))
     return ["CodeDeployServiceRole"] if _deploys(props) and not own_role else []
-
-
-def is_default_http_route(props: Props) -> bool:
-    """An HttpApi event on the `$default` route."""
-    path, method = props.get("Path"), props.get("Method")
-    if not path and not method:
-        return True  # SAM turns a bare HttpApi event into the $default route
-    return path == "$default" and str(method).lower() in ("any", "x-amazon-apigateway-any-method")
 
 
 def _covered_by_default_route(props: Props) -> int:
@@ -484,9 +485,10 @@ STATE_MACHINE_EVENTS: dict[str, tuple[Part, ...]] = {
 }
 
 EVENT_TABLE: dict[str, dict[str, tuple[Part, ...]]] = {
-    "AWS::Serverless::Function": FUNCTION_EVENTS,
-    "AWS::Serverless::StateMachine": STATE_MACHINE_EVENTS,
+    SAM_FUNCTION: FUNCTION_EVENTS,
+    SAM_STATE_MACHINE: STATE_MACHINE_EVENTS,
 }
+
 
 # Shared resources that are whole implicit APIs, expanded like a resource of that type.
 IMPLICIT_APIS = {
@@ -500,35 +502,7 @@ PARAMETER_PROPERTIES: dict[str, tuple[tuple[str, ...], ...]] = {
     "AWS::Serverless::Api": (("Auth", "UsagePlan", "CreateUsagePlan"),),
 }
 
-# The Globals section merged into each resource type.
-GLOBALS_SECTIONS = {
-    f"AWS::Serverless::{name}": name
-    for name in (
-        "Function",
-        "Api",
-        "HttpApi",
-        "WebSocketApi",
-        "SimpleTable",
-        "StateMachine",
-        "LayerVersion",
-        "CapacityProvider",
-    )
-}
-
-
 # ------------------------------------------------------------------------------ evaluation
-
-
-def _merge(base: Any, override: Any) -> Any:
-    """SAM's Globals merge: maps merge per key, lists concatenate, otherwise the resource wins."""
-    if isinstance(base, Mapping) and isinstance(override, Mapping):
-        merged = dict(base)
-        for key, value in override.items():
-            merged[key] = _merge(base[key], value) if key in base else value
-        return merged
-    if isinstance(base, list) and isinstance(override, list):
-        return base + override
-    return override
 
 
 def _with_parameters(props: Props, path: tuple[str, ...], parameters: Props) -> Props:
@@ -561,10 +535,8 @@ def _apply(parts: Iterable[Part], props: Props) -> tuple[int, list[str]]:
 def _events(resource_type: str, props: Props) -> tuple[int, list[str]]:
     table = EVENT_TABLE.get(resource_type, {})
     count, keys = 0, []
-    for event in _map(props.get("Events")).values():
-        kind = _map(event).get("Type")
-        parts = table.get(kind, ()) if isinstance(kind, str) else ()
-        n, more = _apply(parts, _map(_map(event).get("Properties")))
+    for _, event, _row in events_of(resource_type, props):
+        n, more = _apply(table[event["Type"]], _map(event.get("Properties")))
         count += n
         keys.extend(more)
     return count, keys
@@ -583,9 +555,9 @@ def _expand(
     parts = RESOURCE_TABLE.get(resource_type) if isinstance(resource_type, str) else None
     if parts is None:
         return 1, []  # plain CloudFormation resource
-    section = globals_.get(GLOBALS_SECTIONS.get(resource_type, ""))
-    if isinstance(section, Mapping):
-        props = _merge(section, props)
+    section = globals_section(globals_, resource_type)
+    if section is not None:
+        props = merge(section, props)
     for path in PARAMETER_PROPERTIES.get(resource_type, ()):
         props = _with_parameters(props, path, parameters)
     count, keys = _apply(parts, props)

@@ -1,4 +1,7 @@
-"""Template stage: resources, parameters, SAM Globals and AWS defaults over a Document."""
+"""Template stage: resources, parameters, conditions, SAM Globals and AWS defaults over a Document.
+
+The template knows no edges: the engine builds the graph from it, once per file.
+"""
 
 from __future__ import annotations
 
@@ -6,37 +9,26 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .intrinsics import NO_VALUE, UNKNOWN, Branch, Ref, Resolver, within
+from . import sam
+from .aws_defaults import AWS_DEFAULTS
+from .intrinsics import (
+    NO_VALUE,
+    UNKNOWN,
+    Branch,
+    Conditions,
+    Ref,
+    Resolver,
+    decide_conditions,
+    within,
+)
 from .load import Document, Path
 
-if TYPE_CHECKING:
-    from .graph import Graph
-    from .sam_expansion import Expansion
-
-SAM_FUNCTION = "AWS::Serverless::Function"
+SAM_FUNCTION = sam.SAM_FUNCTION
 LAMBDA_FUNCTION = "AWS::Lambda::Function"
 FUNCTION_TYPES = frozenset({SAM_FUNCTION, LAMBDA_FUNCTION})
-
-GLOBALS_SECTION = {
-    SAM_FUNCTION: "Function",
-    "AWS::Serverless::Api": "Api",
-    "AWS::Serverless::HttpApi": "HttpApi",
-    "AWS::Serverless::SimpleTable": "SimpleTable",
-    "AWS::Serverless::StateMachine": "StateMachine",
-    "AWS::Serverless::LayerVersion": "LayerVersion",
-}
-
-# AWS defaults for absent properties, from the CloudFormation resource reference.
-AWS_DEFAULTS: dict[tuple[str, str], Any] = {
-    (LAMBDA_FUNCTION, "Timeout"): 3,
-    (SAM_FUNCTION, "Timeout"): 3,
-    (LAMBDA_FUNCTION, "MemorySize"): 128,
-    (SAM_FUNCTION, "MemorySize"): 128,
-    ("AWS::SQS::Queue", "VisibilityTimeout"): 30,
-    ("AWS::SQS::Queue", "MessageRetentionPeriod"): 345600,
-}
+QUEUE = "AWS::SQS::Queue"
 
 
 @dataclass(frozen=True)
@@ -44,15 +36,23 @@ class Resource:
     logical_id: str
     type: str
     properties: dict[str, Any]
+    condition: str | None = None  # its `Condition`, unless that is certainly true
+    # A resource SAM creates by itself (the queue of an SNS event's SqsSubscription): where it
+    # is declared and the SAM resource findings on it belong to.
+    declared_at: Path | None = None
+    created_by: str | None = None
 
     @property
     def path(self) -> Path:
-        return ("Resources", self.logical_id)
+        return self.declared_at or ("Resources", self.logical_id)
 
     @property
     def properties_path(self) -> Path:
-        return ("Resources", self.logical_id, "Properties")
+        return (*self.path, "Properties")
 
+    @property
+    def conditions(self) -> Conditions:
+        return ((self.condition, True),) if self.condition else ()
 
 
 @dataclass(frozen=True)
@@ -69,45 +69,54 @@ class Template:
         self.document = document
         data = document.data
         self.path = document.path
-        self.resources = _resources(data.get("Resources"))
-        self.parameters = _parameter_values(data.get("Parameters"), dict(parameter_overrides))
+        overrides = dict(parameter_overrides)
+        self.parameters = _parameter_values(data.get("Parameters"), overrides)
+        fixed = {name: overrides[name] for name in self.parameters if name in overrides}
+        self.known_conditions = decide_conditions(data.get("Conditions"), fixed)
+        self.resources = _resources(data.get("Resources"), self.known_conditions)
+        self.resources.update(_sam_created(self.resources))
         mappings = data.get("Mappings")
         globals_ = data.get("Globals")
         self.globals: dict[str, Any] = globals_ if isinstance(globals_, dict) else {}
         self.resolver = Resolver(
-            self.resources, self.parameters, mappings if isinstance(mappings, dict) else {}
+            self.resources, self.parameters, mappings if isinstance(mappings, dict) else {},
+            self.known_conditions,
         )
         self.by_type: dict[str, list[Resource]] = defaultdict(list)
         for resource in self.resources.values():
             self.by_type[resource.type].append(resource)
 
-    @cached_property
-    def graph(self) -> Graph:
-        from .graph import build_graph
-
-        return build_graph(self)
-
-    @cached_property
-    def expansion(self) -> Expansion:
-        """What the stack holds after the SAM transform (counted once, for every check)."""
-        from .sam_expansion import expand_count
-
-        data = self.document.data
-        return expand_count(data.get("Resources") or {}, data.get("Globals"), self.parameters)
-
     def of_type(self, *types: str) -> list[Resource]:
         return [r for t in types for r in self.by_type.get(t, ())]
 
     def prop(self, resource: Resource, *keys: str | int) -> Value | None:
-        """The property at `keys`, from the resource or else from its SAM Globals section."""
+        """The property at `keys`, from the resource or else from its SAM Globals section.
+
+        A list in both is the concatenation (SAM's merge), located at the resource's own list.
+        """
         own = _dig(resource.properties, keys)
+        section = sam.globals_section(self.globals, resource.type)
+        inherited = _dig(section, keys) if section is not None else _MISSING
         if own is not _MISSING:
+            if isinstance(own, list) and isinstance(inherited, list):
+                own = sam.merge(inherited, own)
             return Value(own, (*resource.properties_path, *keys))
-        section = GLOBALS_SECTION.get(resource.type)
-        inherited = _dig(self.globals.get(section), keys) if section else _MISSING
         if inherited is not _MISSING:
-            return Value(inherited, ("Globals", section, *keys))
+            return Value(inherited, ("Globals", sam.GLOBALS_SECTIONS[resource.type], *keys))
         return None
+
+    def merged_properties(self, resource: Resource) -> dict[str, Any]:
+        """The resource's properties with its SAM Globals merged in, as SAM merges them."""
+        return self._merged.get(resource.logical_id, resource.properties)
+
+    @cached_property
+    def _merged(self) -> dict[str, dict[str, Any]]:
+        merged = {}
+        for resource in self.resources.values():
+            section = sam.globals_section(self.globals, resource.type)
+            if section is not None:
+                merged[resource.logical_id] = sam.merge(section, resource.properties)
+        return merged
 
     def prop_at(self, path: Path) -> Value | None:
         """The raw value at a template path (an event's or a mapping's own setting)."""
@@ -119,12 +128,12 @@ class Template:
         found = self.prop(resource, key)
         if found is not None and found.raw is not None:
             return found
-        return Value(self.default(resource, key), resource.path, default=True)
+        return Value(self.default(resource.type, key), resource.path, default=True)
 
     @staticmethod
-    def default(resource: Resource, key: str) -> Any:
-        """The AWS default of an absent property, UNKNOWN when none is documented here."""
-        return AWS_DEFAULTS.get((resource.type, key), UNKNOWN)
+    def default(resource_type: str, key: str) -> Any:
+        """The AWS default of an absent property (aws_defaults.py), UNKNOWN when none is known."""
+        return AWS_DEFAULTS.get(f"{resource_type}.{key}", UNKNOWN)
 
     def branches(self, value: Value | Any) -> list[Branch]:
         raw = value.raw if isinstance(value, Value) else value
@@ -161,6 +170,11 @@ class Template:
     def reference(self, raw: Any) -> Ref | None:
         return self.resolver.reference(raw)
 
+    def declared_id(self, logical_id: str | None) -> str | None:
+        """The logical id as written: a resource SAM creates belongs to its SAM resource."""
+        resource = self.resources.get(logical_id) if logical_id else None
+        return resource.created_by or logical_id if resource else logical_id
+
 
 _MISSING: Any = object()
 
@@ -180,17 +194,43 @@ def _has(container: Any, key: str | int) -> bool:
     return isinstance(container, list) and isinstance(key, int) and 0 <= key < len(container)
 
 
-def _resources(section: Any) -> dict[str, Resource]:
+def _resources(section: Any, known_conditions: Mapping[str, bool]) -> dict[str, Resource]:
+    """The resources that can be created: one whose `Condition` is certainly false never is."""
     if not isinstance(section, dict):
         return {}
     resources = {}
     for logical_id, body in section.items():
-        if isinstance(body, dict) and isinstance(body.get("Type"), str):
-            properties = body.get("Properties")
-            resources[logical_id] = Resource(
-                logical_id, body["Type"], properties if isinstance(properties, dict) else {}
-            )
+        if not (isinstance(body, dict) and isinstance(body.get("Type"), str)):
+            continue
+        condition = body.get("Condition") if isinstance(body.get("Condition"), str) else None
+        if condition is not None and condition in known_conditions:
+            if not known_conditions[condition]:
+                continue
+            condition = None
+        properties = body.get("Properties")
+        resources[logical_id] = Resource(
+            logical_id, body["Type"], properties if isinstance(properties, dict) else {},
+            condition,
+        )
     return resources
+
+
+def _sam_created(resources: Mapping[str, Resource]) -> dict[str, Resource]:
+    """Resources SAM creates that checks must see: the queue of `SqsSubscription: true`."""
+    created = {}
+    for owner in resources.values():
+        for name, event, _ in sam.events_of(owner.type, owner.properties):
+            props = event.get("Properties")
+            subscription = props.get("SqsSubscription") if isinstance(props, dict) else None
+            if event["Type"] == "SNS" and subscription in (True, "true", "True"):
+                logical_id = sam.SQS_SUBSCRIPTION_QUEUE.format(owner=owner.logical_id, event=name)
+                if logical_id not in resources:
+                    created[logical_id] = Resource(
+                        logical_id, QUEUE, {}, owner.condition,
+                        declared_at=(*owner.properties_path, "Events", name),
+                        created_by=owner.logical_id,
+                    )
+    return created
 
 
 def _parameter_values(section: Any, overrides: dict[str, str]) -> dict[str, Any]:

@@ -10,7 +10,9 @@ standalone run's exact locations.
 EA0000 (template-parse-error) has no class: cfn-lint decodes the file before any rule runs and
 reports what it cannot parse as E0000, and what it parses but awslint-rules rejects (empty or
 non-mapping `Resources`) as its own schema errors (E1001, E3001), so a plugin EA0000 could only
-repeat them.
+repeat them. EA0004 (duplicate-key) has none either: cfn-lint reports duplicate keys itself
+(E0000 "Duplicate found") and then runs no rule on the file; where it lets one through (next to a
+merge key `<<`), it has decided so.
 
 This is the only module of awslint-rules that imports cfn-lint; the standalone command never
 imports it.
@@ -23,10 +25,10 @@ from typing import Any
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 
 from ..catalog import Rule
-from ..engine import PARSE_ERROR
+from ..engine import DUPLICATE_KEY, PARSE_ERROR
 from ._run import catalog, findings_for
 
-SKIPPED = frozenset({PARSE_ERROR})
+SKIPPED = frozenset({PARSE_ERROR, DUPLICATE_KEY})
 
 
 def _match(self: CloudFormationLintRule, cfn: Any) -> list[RuleMatch]:

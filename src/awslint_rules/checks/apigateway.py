@@ -6,27 +6,28 @@ from collections.abc import Iterator
 
 from ..catalog import Rule
 from ..findings import Hit
-from ..graph import INVOKES, SYNC, Edge
+from ..graph import SYNC, Edge
 from ..intrinsics import NO_VALUE, Branch, as_number, combine
+from ..model import Model
 from ..template import Template
 from . import at_edge, at_value, seconds
 
 API_NAMES = {"rest-api": "REST API", "http-api": "HTTP API"}
-STREAMING_TIMEOUT_SECONDS = 900  # REST proxy integrations that stream their response
+OPTIONS = {"rest-api": "api_timeout_seconds", "http-api": "http_api_timeout_seconds"}
 
 
 def _integration_timeouts(t: Template, rule: Rule, edge: Edge) -> list[Branch]:
-    """The integration timeout in seconds: TimeoutInMillis where set, else the API's default.
-
-    A streaming REST integration may be configured up to 15 minutes; when it sets no
-    TimeoutInMillis the rule assumes the most it can be rather than guess.
-    """
-    default = _default_timeout(t, rule, edge)
+    """The integration timeout in seconds on each branch: TimeoutInMillis where set, else the
+    API's default (a response-streaming integration too: it may be raised up to 15 minutes,
+    but only by its own TimeoutInMillis). Only where the edge exists."""
+    default = [Branch(rule.option(OPTIONS[edge.origin or ""]))]
+    timeouts = default
     for key in ("TimeoutInMillis", "timeoutInMillis"):
         setting = t.prop_at((*edge.settings, key))
         if setting is not None and setting.raw is not None:
-            return [_seconds(b, default) for b in t.branches(setting)]
-    return default
+            timeouts = [_seconds(b, default) for b in t.branches(setting)]
+            break
+    return [Branch(v[0], when) for v, when in combine(timeouts, [Branch(None, edge.conditions)])]
 
 
 def _seconds(branch: Branch, default: list[Branch]) -> Branch:
@@ -37,21 +38,20 @@ def _seconds(branch: Branch, default: list[Branch]) -> Branch:
     return Branch(number / 1000 if number is not None else None, branch.conditions)
 
 
-def _default_timeout(t: Template, rule: Rule, edge: Edge) -> list[Branch]:
-    if edge.service == "rest-api":
-        for key in ("ResponseTransferMode", "responseTransferMode"):
-            mode = t.prop_at((*edge.settings, key))
-            if mode is not None and t.resolver.one(mode.raw) == "STREAM":
-                return [Branch(STREAMING_TIMEOUT_SECONDS)]
-    option = "api_timeout_seconds" if edge.service == "rest-api" else "http_api_timeout_seconds"
-    return [Branch(rule.option(option))]
+def _api_edges(edges: list[Edge]) -> list[Edge]:
+    """Synchronous API integrations, once per integration (an `Api` event and the OpenAPI body
+    it uses are one integration)."""
+    unique: dict[tuple, Edge] = {}
+    for edge in edges:
+        if edge.mode == SYNC and edge.origin in API_NAMES:
+            unique.setdefault((edge.settings, edge.conditions), edge)
+    return list(unique.values())
 
 
-def function_timeout_exceeds_api_timeout(t: Template, rule: Rule) -> Iterator[Hit]:
-    for function_id, edges in t.graph.invoked_functions().items():
-        api_edges = [
-            e for e in edges if e.kind == INVOKES and e.mode == SYNC and e.service in API_NAMES
-        ]
+def function_timeout_exceeds_api_timeout(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    for function_id, edges in m.graph.invoked_functions().items():
+        api_edges = _api_edges(edges)
         if not api_edges:
             continue
         timeout = t.effective(t.resources[function_id], "Timeout")
@@ -66,7 +66,8 @@ def _over_limit(t, rule, function_id, timeout, fn_branch: Branch, api_edges) -> 
     offending: list[tuple[Edge, float]] = []
     conditions = dict(fn_branch.conditions)
     for edge in api_edges:
-        for (limit,), when in combine(_integration_timeouts(t, rule, edge)):
+        for limit_branch in _integration_timeouts(t, rule, edge):
+            limit, when = limit_branch.value, limit_branch.conditions
             if limit is None or fn_timeout <= limit:
                 continue
             if all(conditions.get(name, truth) == truth for name, truth in when):
@@ -76,7 +77,7 @@ def _over_limit(t, rule, function_id, timeout, fn_branch: Branch, api_edges) -> 
     if not offending:
         return
     limit = min(limit for _, limit in offending)
-    kinds = " and ".join(sorted({API_NAMES[e.service] for e, _ in offending}))
+    kinds = " and ".join(sorted({API_NAMES[e.origin or ""] for e, _ in offending}))
     inherited = " (from Globals)" if timeout.path[:1] == ("Globals",) else ""
     written = seconds(fn_timeout, timeout.default)
     yield rule.hit(
@@ -85,6 +86,7 @@ def _over_limit(t, rule, function_id, timeout, fn_branch: Branch, api_edges) -> 
         "a 504 while the function keeps running (and billing)",
         at_value(timeout),
         function_id,
-        [at_edge(e, f"{API_NAMES[e.service]} integration ({lim:g} s)") for e, lim in offending],
+        [at_edge(e, f"{API_NAMES[e.origin or '']} integration ({lim:g} s)")
+         for e, lim in offending],
         tuple(sorted(conditions.items())),
     )

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from ..catalog import Rule
 from ..findings import Hit, Place
-from ..graph import ASYNC, DEAD_LETTERS, FUNCTION_ON_FAILURE
-from ..intrinsics import NO_VALUE, Branch, Conditions, as_number, combine, within
+from ..graph import ANY_QUALIFIER, ASYNC, DEAD_LETTERS, FUNCTION_DLQ, FUNCTION_ON_FAILURE, Edge
+from ..intrinsics import NO_VALUE, Branch, Conditions, as_number, combine, merge_conditions, within
+from ..model import Model
 from ..template import FUNCTION_TYPES, SAM_FUNCTION, Resource, Template, Value
 from . import at_edge
 
@@ -19,11 +20,15 @@ ASYNC_SOURCES = {
     "scheduler": "EventBridge Scheduler schedule",
     "logs": "CloudWatch Logs subscription filter",
     "iot": "IoT rule",
+    "ses": "SES receipt rule",
+    "pipes": "EventBridge pipe",
+    "rest-api": "REST API asynchronous integration",
 }
+FAILURE_HANDLERS = frozenset({FUNCTION_DLQ, FUNCTION_ON_FAILURE})
 
 
-def _source_name(service: str) -> str:
-    return ASYNC_SOURCES.get(service, service)
+def _source_name(origin: str | None) -> str:
+    return ASYNC_SOURCES.get(origin or "", origin or "unknown source")
 
 
 def _dead_letter_setting(t: Template, function_id: str) -> str:
@@ -32,43 +37,71 @@ def _dead_letter_setting(t: Template, function_id: str) -> str:
     )
 
 
-def _unhandled_failures(t: Template, function_id: str) -> list[Conditions]:
-    """The condition sets under which the function has neither a dead-letter queue nor an
-    on-failure destination for its asynchronous invokes."""
-    function = t.resources[function_id]
-    dead_letter = t.prop(function, _dead_letter_setting(t, function_id))
-    absent = [t.absent_when(dead_letter, ("TargetArn",))]
-    if function.type == SAM_FUNCTION:
-        invoke_config = t.prop(function, "EventInvokeConfig")
-        absent.append(t.absent_when(invoke_config, ("DestinationConfig", "OnFailure")))
-    configs = {
-        edge.owner for edge in t.graph.out_of(function_id, DEAD_LETTERS)
-        if edge.service == FUNCTION_ON_FAILURE and edge.owner != function_id
-    }
-    for owner in sorted(configs):  # AWS::Lambda::EventInvokeConfig resources
-        settings = t.prop_at((*t.resources[owner].properties_path, "DestinationConfig"))
-        absent.append(t.absent_when(settings, ("OnFailure",)))
-    return [conditions for _, conditions in combine(*absent)]
+def _covers(handler: Edge, qualifier: str | None) -> bool:
+    """A dead-letter queue covers every version and alias; an EventInvokeConfig only the
+    qualifier it names ($LATEST: unqualified invocations). Unknown qualifiers cover all."""
+    return ANY_QUALIFIER in (handler.qualifier, qualifier) or handler.qualifier == qualifier
 
 
-def async_function_without_failure_destination(t: Template, rule: Rule) -> Iterator[Hit]:
-    for function_id, edges in t.graph.invoked_functions().items():
-        async_edges = [e for e in edges if e.mode == ASYNC]
-        if not async_edges:
-            continue
-        sources = ", ".join(sorted({_source_name(e.service) for e in async_edges}))
-        dlq = _dead_letter_setting(t, function_id)
-        for conditions in _unhandled_failures(t, function_id):
+def _absent(edge: Edge) -> list[Branch]:
+    """The condition sets under which `edge` does not exist (it exists when all of its
+    conditions hold)."""
+    absent = []
+    for index, (name, truth) in enumerate(edge.conditions):
+        absent.append(Branch(None, (*edge.conditions[:index], (name, not truth))))
+    return absent
+
+
+def _unhandled_failures(m: Model, function_id: str, qualifier: str | None) -> list[Conditions]:
+    """The condition sets under which invocations of the function (at `qualifier`) have neither
+    a dead-letter queue nor an on-failure destination."""
+    handlers = [
+        edge for edge in m.graph.out_of(function_id, DEAD_LETTERS)
+        if edge.role in FAILURE_HANDLERS and _covers(edge, qualifier)
+    ]
+    return [conditions for _, conditions in combine(*(_absent(h) for h in handlers))]
+
+
+def async_function_without_failure_destination(m: Model, rule: Rule) -> Iterator[Hit]:
+    include_schedules = rule.option("include_schedules")
+    for function_id, edges in m.graph.invoked_functions().items():
+        by_qualifier: dict[str | None, list[Edge]] = {}
+        for edge in edges:
+            if edge.mode == ASYNC and (include_schedules or not edge.scheduled):
+                by_qualifier.setdefault(edge.qualifier, []).append(edge)
+        for qualifier, async_edges in sorted(by_qualifier.items(), key=lambda q: str(q[0])):
+            yield from _unhandled(m, rule, function_id, qualifier, async_edges)
+
+
+def _unhandled(m: Model, rule: Rule, function_id: str, qualifier: str | None,
+               async_edges: list[Edge]) -> Iterator[Hit]:
+    t = m.template
+    sources = ", ".join(sorted({_source_name(e.origin) for e in async_edges}))
+    dlq = _dead_letter_setting(t, function_id)
+    named = qualifier not in (None, ANY_QUALIFIER)
+    kind = "version" if str(qualifier).isdigit() else "alias"
+    who = f"Function '{function_id}'" + (f" ({kind} '{qualifier}')" if named else "")
+    config = f"EventInvokeConfig for '{qualifier}'" if named else "EventInvokeConfig"
+    for unhandled in _unhandled_failures(m, function_id, qualifier):
+        for when in _when_invoked(async_edges, unhandled):
             yield rule.hit(
-                f"Function '{function_id}' is invoked asynchronously ({sources}) but has neither "
-                f"a dead-letter queue ({dlq}) nor an on-failure destination (EventInvokeConfig): "
-                "events that still fail after Lambda's retries are discarded",
+                f"{who} is invoked asynchronously ({sources}) but has neither a dead-letter "
+                f"queue ({dlq}) nor an on-failure destination ({config}): events that still "
+                "fail after Lambda's retries are discarded",
                 Place(t.resources[function_id].path, key=True),
                 function_id,
-                [at_edge(e, f"asynchronous invocation by {_source_name(e.service)}")
+                [at_edge(e, f"asynchronous invocation by {_source_name(e.origin)}")
                  for e in async_edges],
-                conditions,
+                when,
             )
+
+
+def _when_invoked(edges: list[Edge], unhandled: Conditions) -> list[Conditions]:
+    """One condition set under which some edge invokes while no handler exists: the least
+    constrained (the related locations list every invoker, whatever its conditions)."""
+    cases = {merged for edge in edges
+             if (merged := merge_conditions(unhandled, edge.conditions)) is not None}
+    return sorted(cases, key=lambda case: (len(case), case))[:1]
 
 
 RESERVED = "ReservedConcurrentExecutions"
@@ -85,12 +118,6 @@ class _Reservation:
 
 def _count(number: float) -> str:
     return str(int(number)) if float(number).is_integer() else f"{number:g}"
-
-
-def _resource_condition(t: Template, function: Resource) -> str | None:
-    body = t.document.data.get("Resources", {}).get(function.logical_id)
-    condition = body.get("Condition") if isinstance(body, dict) else None
-    return condition if isinstance(condition, str) else None
 
 
 def _reservations(t: Template, function: Resource) -> list[Branch] | None:
@@ -110,13 +137,14 @@ def _reservations(t: Template, function: Resource) -> list[Branch] | None:
                 return None
             reservation = _Reservation(function.logical_id, number, value)
             branches.append(Branch(reservation, branch.conditions))
-    condition = _resource_condition(t, function)
+    condition = function.condition
     if condition:
         branches = [*within(branches, ((condition, True),)), Branch(None, ((condition, False),))]
     return branches
 
 
-def reserved_concurrency_over_account(t: Template, rule: Rule) -> Iterator[Hit]:
+def reserved_concurrency_over_account(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
     account = rule.option("account_concurrency")
     unreserved = rule.option("unreserved_minimum")
     limit = account - unreserved

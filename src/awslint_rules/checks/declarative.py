@@ -5,6 +5,7 @@ The contract is documented in rules/README.md ("Declarative rules").
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
@@ -13,7 +14,52 @@ from ..catalog import Rule
 from ..findings import Hit, Place
 from ..intrinsics import NO_VALUE, UNKNOWN, Conditions
 from ..load import Path
-from ..template import GLOBALS_SECTION, Resource, Template
+from ..model import Model
+from ..template import Resource, Template
+
+MATCH_KEYS = ("resource_type", "where", "when", "equals", "at", "message")
+WHEN = ("present", "absent", "equals")
+_RESOURCE_TYPE = re.compile(r"[A-Za-z0-9]+(::[A-Za-z0-9_@.-]+)+")
+
+
+def validate_match(match: Any, compile_where: bool = True) -> list[str]:
+    """The problems of a rule's `match:` mapping, each naming its key; [] when it is valid.
+
+    Compiling `where` imports jsonpath-ng; built-in rules are compiled by the test suite, so a
+    run that never uses them does not pay the import."""
+    if not isinstance(match, dict):
+        return ["match: must be a mapping with the keys " + ", ".join(MATCH_KEYS)]
+    known = ", ".join(MATCH_KEYS)
+    problems = [f"match.{key}: unknown key (known: {known})" for key in match
+                if key not in MATCH_KEYS]
+    types = match.get("resource_type")
+    types = [types] if isinstance(types, str) else types
+    if not (isinstance(types, list) and types and all(
+            isinstance(t, str) and _RESOURCE_TYPE.fullmatch(t) for t in types)):
+        problems.append("match.resource_type: must be a CloudFormation type string or a list of "
+                        "them (e.g. AWS::Lambda::Url)")
+    where, when = match.get("where"), match.get("when", "present")
+    if where is not None and not isinstance(where, str):
+        problems.append("match.where: must be a JSONPath expression string, e.g. '$.AuthType'")
+    elif where is not None and compile_where:
+        try:
+            _compiled(where)
+        except Exception as error:  # whatever jsonpath-ng raises, the rule cannot load
+            problems.append(f"match.where: invalid JSONPath {where!r}: {str(error).strip()}")
+    if when not in WHEN:
+        problems.append("match.when: must be one of " + ", ".join(WHEN))
+    elif "when" in match and where is None:
+        problems.append("match.when: needs a where expression to test")
+    if when == "equals" and match.get("equals") is None:
+        problems.append("match.equals: required when when is equals")
+    elif when in WHEN and when != "equals" and "equals" in match:
+        problems.append("match.equals: only used when when is equals")
+    elif isinstance(match.get("equals"), dict | list):
+        problems.append("match.equals: must be a scalar (a string, number or boolean)")
+    for key in ("at", "message"):
+        if key in match and not (isinstance(match[key], str) and match[key].strip()):
+            problems.append(f"match.{key}: must be a non-empty string")
+    return problems
 
 
 @cache
@@ -23,7 +69,8 @@ def _compiled(expression: str) -> Any:
     return parse(expression)
 
 
-def declarative_check(t: Template, rule: Rule) -> Iterator[Hit]:
+def declarative_check(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
     match = rule.match or {}
     types = match.get("resource_type")
     for resource in t.of_type(*([types] if isinstance(types, str) else types or ())):
@@ -43,7 +90,7 @@ def _matches(
     if where is None:
         yield "", None, ()
         return
-    found = _compiled(where).find(_merged_properties(t, resource))
+    found = _compiled(where).find(t.merged_properties(resource))
     mode = match.get("when", "present")
     if mode == "absent":
         if not found:
@@ -57,24 +104,6 @@ def _matches(
                 continue
             if mode == "present" or _equal(branch.value, match.get("equals")):
                 yield branch.value, path, branch.conditions
-
-
-def _merged_properties(t: Template, resource: Resource) -> dict[str, Any]:
-    section = GLOBALS_SECTION.get(resource.type)
-    inherited = t.globals.get(section) if section else None
-    return _merge(inherited, resource.properties) if isinstance(inherited, dict) else (
-        resource.properties
-    )
-
-
-def _merge(base: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in own.items():
-        old = merged.get(key)
-        merged[key] = _merge(old, value) if isinstance(old, dict) and isinstance(value, dict) else (
-            value
-        )
-    return merged
 
 
 def _place(t: Template, resource: Resource, at: str | None, matched_at: Path | None) -> Place:

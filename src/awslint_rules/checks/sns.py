@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from ..catalog import Rule
 from ..findings import Hit, Place
 from ..graph import SUBSCRIBES, Edge
-from ..intrinsics import Branch, Conditions, combine
+from ..intrinsics import Branch, Conditions, combine, within
+from ..model import Model
 from ..template import Template
 
 REDRIVE_PROTOCOLS = frozenset({"lambda", "sqs", "http", "https", "firehose"})
@@ -15,16 +16,17 @@ REDRIVE_PROTOCOLS = frozenset({"lambda", "sqs", "http", "https", "firehose"})
 
 def _protocols(t: Template, edge: Edge) -> list[Branch]:
     """The protocols a subscription can have: `Protocol` may be `!If` or a parameter."""
-    if edge.sam:
-        return [Branch(edge.service)]  # lambda, or sqs with SqsSubscription
+    if edge.sam_event:
+        return [Branch(edge.protocol)]  # lambda, or sqs with SqsSubscription
     protocol = t.prop_at((*edge.settings, "Protocol"))
     return t.branches(protocol) if protocol is not None else []
 
 
-def subscription_without_dlq(t: Template, rule: Rule) -> Iterator[Hit]:
-    for edge in t.graph.of_kind(SUBSCRIBES):
+def subscription_without_dlq(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    for edge in m.graph.of_kind(SUBSCRIBES):
         owner = t.resources.get(edge.owner)
-        protocols = [b for b in _protocols(t, edge)
+        protocols = [b for b in within(_protocols(t, edge), edge.conditions)
                      if isinstance(b.value, str) and b.value in REDRIVE_PROTOCOLS]
         if owner is None or not protocols:
             continue
@@ -40,7 +42,7 @@ def subscription_without_dlq(t: Template, rule: Rule) -> Iterator[Hit]:
                 )
             continue
         redrive = t.prop_at((*edge.settings, "RedrivePolicy"))
-        if edge.sam:
+        if edge.sam_event:
             what = f"SNS event '{edge.path[-1]}' of function '{owner.logical_id}'"
         else:
             what = f"Subscription '{owner.logical_id}'"

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from ..catalog import Rule
 from ..findings import Hit, Place
+from ..model import Model
 from ..sam_expansion import Expansion
-from ..template import Template
 
 
 def _counts(expansion: Expansion) -> str:
@@ -19,9 +19,9 @@ def _counts(expansion: Expansion) -> str:
     )
 
 
-def stack_resource_limit(t: Template, rule: Rule) -> Iterator[Hit]:
+def stack_resource_limit(m: Model, rule: Rule) -> Iterator[Hit]:
     limit = rule.option("resource_limit")
-    expansion = t.expansion
+    expansion = m.expansion
     if expansion.expanded > limit:
         yield rule.hit(
             f"The stack will hold {_counts(expansion)}: CloudFormation allows {limit} resources "
@@ -31,9 +31,9 @@ def stack_resource_limit(t: Template, rule: Rule) -> Iterator[Hit]:
         )
 
 
-def stack_resource_limit_near(t: Template, rule: Rule) -> Iterator[Hit]:
+def stack_resource_limit_near(m: Model, rule: Rule) -> Iterator[Hit]:
     limit = rule.option("resource_limit")
-    expansion = t.expansion
+    expansion = m.expansion
     if rule.option("near_ratio") * limit <= expansion.expanded <= limit:
         share = round(100 * expansion.expanded / limit)
         yield rule.hit(
