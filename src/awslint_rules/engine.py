@@ -7,6 +7,7 @@ import importlib
 import os
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from . import suppressions
@@ -252,11 +253,14 @@ def _identity(hit: Hit) -> str:
 def _portable(file: str) -> str:
     """The file as fingerprints know it: `./t.yaml`, `t.yaml` and `$PWD/t.yaml` are one file,
     so a baseline written by `awslint-rules .` matches `awslint-rules t.yaml`."""
-    if file == "-":
-        return file
-    absolute = os.path.abspath(file)
+    return file if file == "-" else _relative(file, os.getcwd())
+
+
+@lru_cache(maxsize=64)
+def _relative(file: str, cwd: str) -> str:
+    absolute = os.path.normpath(os.path.join(cwd, file))
     try:
-        relative = os.path.relpath(absolute)
+        relative = os.path.relpath(absolute, cwd)
     except ValueError:  # another drive
         relative = ".."
     return (absolute if relative.startswith("..") else relative).replace(os.sep, "/")

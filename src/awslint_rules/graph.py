@@ -94,7 +94,8 @@ class Edge:
 
 @dataclass
 class Graph:
-    resources: dict[str, Resource] = field(default_factory=dict)
+    # logical id -> its `Condition`, for the resources that have one
+    conditional: dict[str, Conditions] = field(default_factory=dict)
     edges: list[Edge] = field(default_factory=list)
     _by_kind: dict[str, list[Edge]] = field(default_factory=lambda: defaultdict(list))
     _by_target: dict[str | None, list[Edge]] = field(default_factory=lambda: defaultdict(list))
@@ -103,13 +104,13 @@ class Graph:
     def add(self, edge: Edge) -> None:
         """Add the edge under the `Condition`s of the resources it joins (never when those
         contradict its own conditions: such a wiring never exists)."""
-        conditions = merge_conditions(edge.conditions, *(
-            self.resources[i].conditions for i in (edge.owner, edge.source, edge.target)
-            if i in self.resources
-        ))
-        if conditions is None:
-            return
-        edge = replace(edge, conditions=conditions)
+        joined = [self.conditional[i] for i in (edge.owner, edge.source, edge.target)
+                  if i in self.conditional]
+        if joined:
+            conditions = merge_conditions(edge.conditions, *joined)
+            if conditions is None:
+                return
+            edge = replace(edge, conditions=conditions)
         self.edges.append(edge)
         self._by_kind[edge.kind].append(edge)
         self._by_target[edge.target].append(edge)
@@ -141,7 +142,7 @@ class _Wiring:
 
     def __init__(self, t: Template) -> None:
         self.t = t
-        self.graph = Graph(t.resources)
+        self.graph = Graph({i: r.conditions for i, r in t.resources.items() if r.condition})
         self._named: dict[tuple[str, str], str | None] = {}
         for service, (types, key) in NAMED_BY_ARN.items():
             for resource in t.of_type(*types):

@@ -419,8 +419,9 @@ def decide_conditions(section: Any, fixed: Mapping[str, Any]) -> dict[str, bool]
     one side."""
     section = section if isinstance(section, dict) else {}
     decided: dict[str, bool] = {}
+    evaluator = _ConditionEvaluator(section, fixed)
     for name in section:
-        truth = _ConditionEvaluator(section, fixed).condition(name, 0)
+        truth = evaluator.condition(name, 0)
         if truth is not None:
             decided[name] = truth
     return decided

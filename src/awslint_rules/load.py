@@ -122,7 +122,7 @@ class Document:
     def _child(
         self, node: yaml.Node, step: str | int
     ) -> tuple[yaml.Node | None, yaml.Node] | None:
-        if isinstance(step, str) and _short_form_of(node) == step:
+        if node.tag[0] == "!" and _short_form_of(node) == step:
             return None, node  # `!If [...]` holds what its long form holds under `Fn::If`
         if isinstance(node, yaml.MappingNode):
             return self._index(node).get(step) if isinstance(step, str) else None
@@ -206,7 +206,7 @@ def load_document(path: str, raw: bytes) -> Document:
     if not isinstance(data, dict):
         _refuse(looks_like_template, "the top level of a template must be a mapping")
     _check_template_shape(data, root, looks_like_template)
-    duplicates = tuple(sorted(builder.duplicates, key=lambda d: d.later))
+    duplicates = tuple(sorted(builder.duplicates(root), key=lambda d: d.later))
     return Document(path, data, root, duplicates)
 
 
@@ -309,9 +309,18 @@ class _Builder:
         self._built: dict[int, tuple[Any, int]] = {}
         self._building: set[int] = set()
         self._expanded = 0
-        self._path: list[str | int] = []  # of the node being built, for `duplicates`
         self._merge_sizes: dict[int, dict[str, int]] = {}  # merge source -> its keys' sizes
-        self.duplicates: list[Duplicate] = []
+        # (mapping, key, later key node, earlier key node) of each key written twice
+        self.repeated: list[tuple[yaml.MappingNode, str, yaml.Node, yaml.Node]] = []
+
+    def duplicates(self, root: yaml.Node) -> list[Duplicate]:
+        """The repeated keys, each with the path of its mapping (found only when there are
+        some: building values keeps no paths)."""
+        if not self.repeated:
+            return []
+        paths = _paths_of(root, {id(mapping) for mapping, *_ in self.repeated})
+        return [Duplicate(name, paths.get(id(mapping), ()), Span.of(later), Span.of(earlier))
+                for mapping, name, later, earlier in self.repeated]
 
     def build(self, root: yaml.Node) -> Any:
         value, _ = self._node(root, 0)
@@ -343,7 +352,7 @@ class _Builder:
             value, size = _scalar(node), 1
             self._count(1, node)
         self._building.discard(key)
-        self._built[key] = (_short_form(node, value), size)
+        self._built[key] = (_short_form(node, value) if node.tag[0] == "!" else value, size)
         return self._built[key]
 
     def _count(self, size: int, node: yaml.Node) -> None:
@@ -355,24 +364,14 @@ class _Builder:
             )
 
     def _sequence(self, node: yaml.SequenceNode, depth: int) -> tuple[list[Any], int]:
-        values: list[Any] = []
-        size = 1
-        path = self._path
-        path.append(0)
-        for index, item in enumerate(node.value):
-            path[-1] = index
-            value, child_size = self._node(item, depth + 1)
-            values.append(value)
-            size += child_size
-        path.pop()
-        return values, size
+        items = [self._node(item, depth + 1) for item in node.value]
+        return [v for v, _ in items], 1 + sum(s for _, s in items)
 
     def _mapping(self, node: yaml.MappingNode, depth: int) -> tuple[dict[str, Any], int]:
         result: dict[str, Any] = {}
         merges = False
         seen: dict[str, yaml.Node] | None = None  # key -> its last key node, once one repeats
         size = 1
-        path = self._path
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE:
                 merges = True
@@ -389,23 +388,15 @@ class _Builder:
             if name in result:  # the last one wins, as in CloudFormation
                 if seen is None:
                     seen = _keys_before(node, key_node)
-                self.duplicates.append(
-                    Duplicate(name, tuple(path), Span.of(key_node), Span.of(seen[name])))
+                self.repeated.append((node, name, key_node, seen[name]))
             if seen is not None:
                 seen[name] = key_node
-            if type(value_node) is yaml.ScalarNode:  # holds no mapping: needs no path
-                result[name], child_size = self._node(value_node, depth + 1)
-            else:
-                path.append(name)
-                result[name], child_size = self._node(value_node, depth + 1)
-                path.pop()
+            result[name], child_size = self._node(value_node, depth + 1)
             size += child_size
         # Merged (`<<`) keys: a written key wins, then the first source. A source is built like
         # any aliased mapping: once, and counted at each use.
         for source in _merge_sources(node) if merges else ():
-            path.append("<<")
             merged, _ = self._node(source, depth + 1)
-            path.pop()
             sizes = self._merged_sizes(source)
             for name, value in merged.items():
                 if name not in result:
@@ -427,6 +418,29 @@ class _Builder:
                     sizes.setdefault(name, size)
             self._merge_sizes[id(source)] = sizes
         return sizes
+
+
+def _paths_of(root: yaml.Node, wanted: set[int]) -> dict[int, Path]:
+    """The template path of each node in `wanted`, where it is first written (an anchored
+    mapping where its anchor is; a merge source under `<<`)."""
+    paths: dict[int, Path] = {}
+    visited: set[int] = set()
+    stack: list[tuple[yaml.Node, Path]] = [(root, ())]
+    while stack and len(paths) < len(wanted):
+        node, path = stack.pop()
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        if id(node) in wanted:
+            paths[id(node)] = path
+        if isinstance(node, yaml.MappingNode):
+            children = [(v, (*path, "<<" if k.tag == _MERGE else k.value)) for k, v in node.value]
+        elif isinstance(node, yaml.SequenceNode):
+            children = [(v, (*path, i)) for i, v in enumerate(node.value)]
+        else:
+            continue
+        stack.extend(reversed(children))  # document order
+    return paths
 
 
 def _keys_before(mapping: yaml.MappingNode, key_node: yaml.Node) -> dict[str, yaml.Node]:

@@ -219,6 +219,8 @@ def _sam_created(resources: Mapping[str, Resource]) -> dict[str, Resource]:
     """Resources SAM creates that checks must see: the queue of `SqsSubscription: true`."""
     created = {}
     for owner in resources.values():
+        if owner.type not in sam.EVENT_OWNERS:
+            continue
         for name, event, _ in sam.events_of(owner.type, owner.properties):
             props = event.get("Properties")
             subscription = props.get("SqsSubscription") if isinstance(props, dict) else None

@@ -12,6 +12,7 @@ import json
 import os
 import threading
 from collections import defaultdict
+from functools import cache
 from typing import Any
 
 from ..catalog import Rule, load_catalog
@@ -27,6 +28,12 @@ def catalog() -> dict[str, Rule]:
     if not _catalog:
         _catalog.update(load_catalog())
     return _catalog
+
+
+@cache
+def _settings() -> Settings:
+    """The catalog's checks, resolved once per process."""
+    return Settings(catalog())
 
 
 class Result:
@@ -51,7 +58,7 @@ def findings_for(cfn: Any) -> Result:
 
 
 def _lint(cfn: Any, filename: str | None) -> Result:
-    settings = Settings(catalog())
+    settings = _settings()
     raw, from_file = _source(cfn, filename)
     name = filename or "-"
     try:
