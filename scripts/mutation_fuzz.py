@@ -11,7 +11,7 @@ invalid UTF-8, truncation and line shuffling. The run is deterministic for a giv
 
 Usage:
   python scripts/mutation_fuzz.py [--iterations N] [--seconds S] [--seed N]
-                                  [--corpus DIR] [--crash-dir DIR] [--timeout S]
+                                  [--corpus DIR] [--crash-dir DIR] [--timeout S] [--progress S]
 Exit status: 0 when no crash was found, 1 otherwise.
 """
 
@@ -271,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--crash-dir", type=Path,
                         default=Path(tempfile.gettempdir()) / "awslint-mutation-crashes")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per execution")
+    parser.add_argument("--progress", type=float, default=10.0,
+                        help="seconds between progress lines (default %(default)s)")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     if args.iterations is None and args.seconds is None:
@@ -287,7 +289,8 @@ def main(argv: list[str] | None = None) -> int:
     crashes: dict[str, tuple[str, int]] = {}
     executions = 0
     start = last_report = time.monotonic()
-    print(f"{len(seeds)} seed files, seed {args.seed}, crashes go to {args.crash_dir}",
+    budget = f", {args.seconds:.0f} s budget" if args.seconds is not None else ""
+    print(f"{len(seeds)} seed files, seed {args.seed}{budget}, crashes go to {args.crash_dir}",
           flush=True)
     while True:
         if args.iterations is not None and executions >= args.iterations:
@@ -308,10 +311,11 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 crashes[key] = (crashes[key][0], crashes[key][1] + 1)
         now = time.monotonic()
-        if not args.quiet and now - last_report >= 30:
+        if not args.quiet and now - last_report >= args.progress:
             last_report = now
             rate = executions / (now - start)
-            print(f"{executions} executions, {len(crashes)} unique crashes, {rate:.0f}/s",
+            left = f", {args.seconds - (now - start):.0f} s left" if args.seconds else ""
+            print(f"{executions} executions, {len(crashes)} unique crashes, {rate:.0f}/s{left}",
                   flush=True)
     elapsed = time.monotonic() - start
     print(f"executions: {executions}")

@@ -74,3 +74,15 @@ def test_bad_baseline_files_exit_2(tmp_path, monkeypatch):
     assert bad.exit_code == 2 and "bad.json: not a baseline" in bad.stderr
     (tmp_path / "broken.json").write_text("{")
     assert invoke("--baseline", "broken.json", "t.yaml").exit_code == 2
+
+
+def test_the_bad_baseline_message_shows_single_braces(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "t.yaml").write_bytes(EXAMPLE.read_bytes())
+    (tmp_path / "bad.json").write_text('{"findings": [1]}')
+    bad = invoke("--baseline", "bad.json", "t.yaml")
+    assert bad.exit_code == 2
+    assert bad.stderr == (
+        'awslint-rules: error: bad.json: not a baseline (expected {"findings": '
+        '[{"fingerprint": ...}, ...]}, as written by --write-baseline)\n')
+    assert "{{" not in bad.stderr and "}}" not in bad.stderr

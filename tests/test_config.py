@@ -215,3 +215,21 @@ def test_readme_suppression_snippet_works(settings):
     result = lint_bytes("t.yaml", snippet.encode(), settings)
     assert result.findings == []
     assert sorted(s.finding.rule for s in result.suppressed) == ["IA3004", "WA8001"]
+
+
+def test_levels_in_the_configuration_accept_any_case(tmp_path):
+    file = tmp_path / ".awslint-rules.yaml"
+    file.write_text("fail-level: NEVER\nrules:\n  wa3002: {level: Error}\n")
+    config = load_config(str(file))
+    assert config.fail_level == "never"
+    assert config.rules["WA3002"].level == "error"
+
+
+def test_excluded_by_names_the_pattern(tmp_path):
+    file = tmp_path / ".awslint-rules.yaml"
+    file.write_text("exclude: [cdk.out, 'legacy/']\n")
+    config = load_config(str(file))
+    assert config.excluded_by(str(tmp_path / "legacy" / "t.yaml")) == "legacy/"
+    assert config.excluded_by(str(tmp_path / "a" / "cdk.out" / "t.yaml")) == "cdk.out"
+    assert config.excluded_by(str(tmp_path / "t.yaml")) is None
+    assert config.excluded_by("-") is None

@@ -16,7 +16,7 @@ import pytest
 
 from awslint_rules.findings import Finding
 from awslint_rules.load import Span
-from awslint_rules.report import github_report
+from awslint_rules.report import github_report, short_message
 
 from .conftest import FIXTURES, ROOT, run_cli
 
@@ -28,18 +28,21 @@ GITHUB_SEVERITY = {"error": "error", "warning": "warning", "info": "notice"}
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    """Real output of one run, as text and as JSON (the reference), on paths with odd characters."""
+    """Real output of one run, as text, concise text and JSON (the reference), on paths with odd
+    characters."""
     workspace = tmp_path_factory.mktemp("workspace")
     for sample in SAMPLES:
         target = workspace / "infra: stacks, v2" / sample
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(FIXTURES / sample, target)
     text = run_cli("check", ".", cwd=workspace)
+    concise = run_cli("check", "--format", "concise", ".", cwd=workspace)
     reference = run_cli("check", "--format", "json", ".", cwd=workspace)
-    assert text.returncode == reference.returncode == 1, text.stderr + reference.stderr
+    assert text.returncode == concise.returncode == reference.returncode == 1, (
+        text.stderr + concise.stderr + reference.stderr)
     findings = json.loads(reference.stdout)
     assert {f["level"] for f in findings} == {"error", "warning", "info"}
-    return text.stdout.splitlines(), findings
+    return {"text": text.stdout.splitlines(), "concise": concise.stdout.splitlines()}, findings
 
 
 def _github_matchers() -> list[dict]:
@@ -62,13 +65,21 @@ def _apply(pattern: dict, line: str, default_severity: str | None = None) -> dic
             "code": match.group(pattern["code"]), "message": match.group(pattern["message"])}
 
 
-def _expected(finding: dict, severity: str) -> dict:
+def _expected(finding: dict, severity: str, output_format: str) -> dict:
+    message = finding["message"]
+    if output_format == "concise":
+        message = short_message(message)
     return {"file": finding["file"], "line": finding["line"], "column": finding["column"],
-            "severity": severity, "code": finding["rule"], "message": finding["message"]}
+            "severity": severity, "code": finding["rule"], "message": message}
 
 
-def test_github_matcher_parses_every_finding_line(run):
-    lines, findings = run
+FORMATS = ["text", "concise"]
+
+
+@pytest.mark.parametrize("output_format", FORMATS)
+def test_github_matcher_parses_every_finding_line(run, output_format):
+    outputs, findings = run
+    lines = outputs[output_format]
     parsed, unmatched = [], []
     for line in lines:
         for matcher in _github_matchers():  # the runner tries matchers in order; first wins
@@ -79,17 +90,19 @@ def test_github_matcher_parses_every_finding_line(run):
                 break
         else:
             unmatched.append(line)
-    assert parsed == [_expected(f, GITHUB_SEVERITY[f["level"]]) for f in findings]
+    assert parsed == [_expected(f, GITHUB_SEVERITY[f["level"]], output_format) for f in findings]
     assert all(r["severity"] in ("error", "warning", "notice") for r in parsed)  # runner's set
     assert len(unmatched) == 1 and unmatched[0].startswith(f"{len(findings)} findings")
     assert any(" " in r["file"] and ":" in r["file"] for r in parsed)
 
 
-def test_vscode_matcher_parses_every_finding_line(run):
-    lines, findings = run
+@pytest.mark.parametrize("output_format", FORMATS)
+def test_vscode_matcher_parses_every_finding_line(run, output_format):
+    outputs, findings = run
     matcher = _vscode_matcher()
-    parsed = [r for r in (_apply(matcher["pattern"], line) for line in lines) if r is not None]
-    assert parsed == [_expected(f, f["level"]) for f in findings]
+    parsed = [r for r in (_apply(matcher["pattern"], line) for line in outputs[output_format])
+              if r is not None]
+    assert parsed == [_expected(f, f["level"], output_format) for f in findings]
     assert matcher["owner"] == "awslint-rules" and matcher["fileLocation"][0] == "autoDetect"
 
 
@@ -141,3 +154,8 @@ def test_readme_vscode_task_is_the_shipped_one():
     section = readme.split("### VS Code", 1)[1]
     snippet = section.split("```json\n", 1)[1].split("```", 1)[0]
     assert json.loads(snippet) == json.loads((MATCHERS / "vscode-tasks.json").read_text())
+
+
+def test_github_annotations_name_the_repository_relative_path():
+    finding = Finding("WA3002", "warning", "m", "./infra/q.yaml", Span(1, 1, 1, 2))
+    assert github_report([finding]).startswith("::warning file=infra/q.yaml,line=1,")

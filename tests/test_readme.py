@@ -64,5 +64,32 @@ def test_make_quick_runs_ruff_and_the_tests_not_marked_slow():
     phony = next(line for line in makefile.splitlines() if line.startswith(".PHONY:"))
     assert "quick" in phony.split() and "test" in phony.split()
     recipe = makefile.split("\nquick:", 1)[1].split("\n\n", 1)[0]
-    assert "ruff check src tests scripts" in recipe and '-m pytest -m "not slow"' in recipe
+    assert "ruff check src tests scripts" in recipe and '-m pytest -rs -m "not slow"' in recipe
     assert "`make quick`" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_make_test_prints_skip_reasons_and_make_fuzz_has_a_budget():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    for target in ("test", "quick"):
+        recipe = makefile.split(f"\n{target}:", 1)[1].split("\n\n", 1)[0]
+        assert "-m pytest -rs" in recipe, target
+    fuzz = makefile.split("\nfuzz:", 1)[1].split("\n\n", 1)[0]
+    assert "scripts/fuzz.py --seconds $${FUZZ_SECONDS:-300}" in fuzz
+
+
+def test_fuzz_driver_stops_at_its_budget(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    start = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "fuzz.py"), "--seconds", "6", "--progress", "2"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )
+    elapsed = time.monotonic() - start
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "== hypothesis (long profile): budget 3 s" in done.stdout
+    assert "time budget of 3 s reached, stopping" in done.stdout
+    assert "== fuzz: OK" in done.stdout
+    assert elapsed < 60, elapsed

@@ -49,8 +49,9 @@ def load_baseline(file: str) -> Counter[str]:
     if not isinstance(entries, list) or not all(
         isinstance(e, dict) and isinstance(e.get("fingerprint"), str) for e in entries
     ):
-        raise BaselineError(f"{file}: not a baseline (expected {{\"findings\": [{{\"fingerprint\""
-                            ": ...}}, ...]}}, as written by --write-baseline)")
+        expected = '{"findings": [{"fingerprint": ...}, ...]}'
+        raise BaselineError(f"{file}: not a baseline (expected {expected}, as written by "
+                            "--write-baseline)")
     return Counter(e["fingerprint"] for e in entries)
 
 

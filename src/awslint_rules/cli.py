@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -13,21 +15,37 @@ import click
 
 from . import __version__
 from .catalog import CatalogError, Rule, load_catalog, rule_text, unmatched_pattern
-from .engine import UNREADABLE, FileResult, Settings, compile_checks, lint_file
+from .engine import (
+    DUPLICATE_KEY,
+    INTERNAL_ERROR,
+    INVALID_PARAMETER,
+    PARSE_ERROR,
+    UNREADABLE,
+    FileResult,
+    Settings,
+    compile_checks,
+    lint_file,
+)
 from .findings import LEVELS, Finding
 from .suppressions import Suppressed
 
 if TYPE_CHECKING:
     from .config import Config
 
-FORMATS = ("text", "json", "github", "sarif")
+FORMATS = ("text", "concise", "json", "github", "sarif")
 FAIL_LEVELS = (*LEVELS, "never")
 PROGRESS_MIN_FILES = 20
 PARALLEL_MIN_FILES = 48  # below this, starting worker processes costs more than it saves
+# Never hidden by --select/--ignore (nor the configuration's): like a syntax error in ruff, a
+# template that cannot be read as written, or a failure of the linter itself, is always said.
+ALWAYS_REPORTED = (PARSE_ERROR, INTERNAL_ERROR, DUPLICATE_KEY)
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
+EXIT_TERMINATED = 128 + signal.SIGTERM
 
 
 class _DefaultToCheck(click.Group):
-    """`awslint-rules template.yaml` means `awslint-rules check template.yaml`."""
+    """`awslint-rules template.yaml` means `awslint-rules check template.yaml`; the help shows
+    the options of `check` too, and Ctrl-C is exit 130 without a traceback."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         group_options = (*ctx.help_option_names, "--version")
@@ -35,11 +53,38 @@ class _DefaultToCheck(click.Group):
             args = ["check", *args]
         return super().parse_args(ctx, args)
 
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("awslint-rules: interrupted", err=True)
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_usage(ctx.command_path, "[check] [OPTIONS] [PATHS]...")
+        formatter.write_usage(ctx.command_path, "COMMAND [ARGS]...", prefix="   or: ")
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        command = self.commands.get("check")
+        if command is not None:
+            sub = click.Context(command, info_name="check", parent=ctx)
+            records = [record for param in command.get_params(sub)
+                       if isinstance(param, click.Option)
+                       and not set(param.opts) & set(ctx.help_option_names)
+                       and (record := param.get_help_record(sub))]
+            with formatter.section("Options of check (the default command)"):
+                formatter.write_dl(records)
+        super().format_options(ctx, formatter)
+
 
 @click.group(cls=_DefaultToCheck, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="awslint-rules")
 def main() -> None:
-    """Lint AWS CloudFormation and SAM templates for architecture mistakes."""
+    """Lint AWS CloudFormation and SAM templates for architecture mistakes.
+
+    `awslint-rules PATHS...` is `awslint-rules check PATHS...` (default path: the current
+    directory), whose options come first below.
+    """
 
 
 def _split(values: Iterable[str]) -> list[str]:
@@ -63,11 +108,13 @@ def _check_patterns(catalog: dict[str, Rule], patterns: list[str], option: str) 
 
 
 def _filtered(catalog: dict[str, Rule], select: list[str], ignore: list[str]) -> dict[str, Rule]:
+    """The selected rules; ALWAYS_REPORTED ones whatever `select` and `ignore` say."""
     return {
         rule_id: rule
         for rule_id, rule in catalog.items()
-        if (not select or any(rule_id.startswith(p.upper()) for p in select))
-        and not any(rule_id.startswith(p.upper()) for p in ignore)
+        if rule_id in ALWAYS_REPORTED
+        or ((not select or any(rule_id.startswith(p.upper()) for p in select))
+            and not any(rule_id.startswith(p.upper()) for p in ignore))
     }
 
 
@@ -92,13 +139,18 @@ def _catalog(rules_dirs: Iterable[str]) -> dict[str, Rule]:
 
 @main.command()
 @click.argument("paths", nargs=-1)
-@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text",
-              show_default=True, help="Output format.")
+@click.option("--format", "output_format", type=click.Choice(FORMATS, case_sensitive=False),
+              default="text", show_default=True,
+              help="Output format. text: path:line:col: level ID message. concise: the same "
+                   "with each message cut at its first ': ' outside parentheses (what is "
+                   "wrong, without the consequence; a '(when condition ...)' suffix is kept).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
               help="Write the report to FILE instead of standard output.")
-@click.option("--select", multiple=True, help="Only these rule ids or prefixes (e.g. WA3,EA0010).")
+@click.option("--select", multiple=True,
+              help="Only these rule ids or prefixes (e.g. WA3,EA0010). EA0000, EA0001 and "
+                   "EA0004 are always reported.")
 @click.option("--ignore", multiple=True, help="Skip these rule ids or prefixes.")
-@click.option("--fail-level", type=click.Choice(FAIL_LEVELS), default=None,
+@click.option("--fail-level", type=click.Choice(FAIL_LEVELS, case_sensitive=False), default=None,
               help="Exit 1 when a finding at or above this level is reported.  [default: warning]")
 @click.option("--parameter", "-p", multiple=True, metavar="KEY=VALUE",
               help="Template parameter value (overrides its Default).")
@@ -119,7 +171,9 @@ def _catalog(rules_dirs: Iterable[str]) -> dict[str, Rule]:
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Lint files in N parallel processes (default: one per CPU when there are "
                    f"more than {PARALLEL_MIN_FILES} files). The output is the same.")
-@click.option("--verbose", "-v", is_flag=True, help="Also report files skipped as non-templates.")
+@click.option("--verbose", "-v", is_flag=True,
+              help="Say which configuration file is used, why each file was passed over, "
+                   "what the baseline matched, and notes on each template.")
 def check(
     paths: tuple[str, ...],
     output_format: str,
@@ -139,31 +193,57 @@ def check(
     verbose: bool,
 ) -> None:
     """Lint templates: files, directories (recursively), globs, or - for standard input."""
-    run = _prepare(rules_dir, config_file, no_config, _split(select), _split(ignore), parameter)
+    output_format = output_format.lower()
+    run = _prepare(rules_dir, config_file, no_config, _split(select), _split(ignore), parameter,
+                   verbose)
     baseline = _baseline(baseline_file) if baseline_file and not write_baseline_file else None
-    files = _files(paths, run.config)
+    files = _files(paths, run.config, verbose)
     outcome = _lint_all(files, run.settings, _job_count(jobs, files.found))
     if verbose:
-        for file, reason in outcome.not_templates:
-            click.echo(f"awslint-rules: skipped {file}: {reason}", err=True)
+        for remark in outcome.remarks:
+            click.echo(f"awslint-rules: {remark}", err=True)
+    _warn_empty_directories(files, outcome)
+    failed_paths = bool(files.unreadable or outcome.unreadable or outcome.invalid)
     if write_baseline_file:
         _write_baseline(write_baseline_file, outcome.findings)
-        sys.exit(2 if files.unreadable or outcome.unreadable else 0)
+        sys.exit(2 if failed_paths else 0)
     if baseline is not None:
         from .baseline import split
 
         outcome.findings, known = split(outcome.findings, baseline)
         outcome.suppressed = sorted([*outcome.suppressed, *known],
                                     key=lambda s: s.finding.sort_key)
+        if verbose:
+            click.echo(f"awslint-rules: {_baseline_remark(baseline_file, baseline, known)}",
+                       err=True)
     names = {rule_id: rule.name for rule_id, rule in run.catalog.items()} if statistics else None
     _emit(_render(output_format, outcome, run.rules, output, show_suppressed, names), output)
-    if names is not None and output_format != "text":
+    if names is not None and output_format not in ("text", "concise"):
         from .report import statistics_lines
 
         for line in statistics_lines(outcome.findings, names):
             click.echo(line, err=True)
-    failed_paths = bool(files.unreadable or outcome.unreadable)
-    sys.exit(_exit_code(outcome.findings, fail_level or run.fail_level, failed_paths))
+    sys.exit(_exit_code(outcome.findings, (fail_level or run.fail_level).lower(), failed_paths))
+
+
+def _baseline_remark(file: str | None, baseline: Counter[str], known: list[Suppressed]) -> str:
+    listed = baseline.total()
+    if not listed:
+        return f"baseline {file} is empty: it matched no finding"
+    if not known:
+        return (f"baseline {file} matched no finding (it lists {listed}): was it written from "
+                "another directory? Fingerprints use paths relative to the working directory")
+    matched = len(known)
+    return (f"baseline {file} matched {matched} finding{'s' * (matched != 1)} "
+            f"(it lists {listed})")
+
+
+def _warn_empty_directories(files: _Files, outcome: _Outcome) -> None:
+    """A directory argument under which no template was found: a warning, not an error."""
+    passed = {os.path.normpath(file) for file, _ in [*outcome.not_templates, *files.excluded]}
+    for directory, found in files.directories.items():
+        if all(os.path.normpath(file) in passed for file in found):
+            click.echo(f"awslint-rules: no templates found under {directory}", err=True)
 
 
 @dataclass
@@ -181,6 +261,9 @@ class _Run:
 class _Files:
     found: list[str]
     unreadable: list[str]  # arguments that matched nothing
+    # directory arguments -> the files found under them, excluded ones included
+    directories: dict[str, list[str]] = field(default_factory=dict)
+    excluded: list[tuple[str, str]] = field(default_factory=list)  # (file, exclude pattern)
 
 
 @dataclass
@@ -190,14 +273,19 @@ class _Outcome:
     suppressed: list[Suppressed] = field(default_factory=list)
     not_templates: list[tuple[str, str]] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)  # a parameter value outside AllowedValues
+    remarks: list[str] = field(default_factory=list)  # for --verbose, in file order
 
 
 def _prepare(rules_dir: Iterable[str], config_file: str | None, no_config: bool,
-             select: list[str], ignore: list[str], parameter: Iterable[str]) -> _Run:
+             select: list[str], ignore: list[str], parameter: Iterable[str],
+             verbose: bool = False) -> _Run:
     """The rules and settings, from the catalog, the configuration file and the options (which
     win over the configuration)."""
     catalog = _catalog(rules_dir)
     config = _config(config_file, no_config)
+    if verbose:
+        click.echo(f"awslint-rules: {_config_remark(config, no_config)}", err=True)
     if config is not None:
         catalog = _configured(config, catalog)
         select, ignore = select or config.select or [], ignore or config.ignore or []
@@ -210,32 +298,67 @@ def _prepare(rules_dir: Iterable[str], config_file: str | None, no_config: bool,
     return _Run(catalog, rules, settings, config, fail_level)
 
 
-def _files(paths: Iterable[str], config: Config | None) -> _Files:
+def _config_remark(config: Config | None, no_config: bool) -> str:
+    if config is not None:
+        return f"configuration: {config.file}"
+    if no_config:
+        return "configuration files ignored (--no-config)"
+    return ("no configuration file found (looked for .awslint-rules.yaml, .awslint-rules.yml "
+            f"and pyproject.toml with [tool.awslint-rules] from {os.getcwd()} upwards)")
+
+
+def _files(paths: Iterable[str], config: Config | None, verbose: bool = False) -> _Files:
     from .discover import discover
 
-    found, missing = discover(paths or ["."])
+    discovery = discover(paths or ["."])
+    found, missing = discovery
+    excluded: list[tuple[str, str]] = []
     if config is not None and config.exclude:
-        found = [file for file in found if not config.excluded(file)]
+        kept = []
+        for file in found:
+            pattern = config.excluded_by(file)
+            if pattern is None:
+                kept.append(file)
+            else:
+                excluded.append((file, pattern))
+        found = kept
     for argument in missing:
         click.echo(f"awslint-rules: {argument}: no such file or directory", err=True)
-    return _Files(found, missing)
+    if verbose:
+        for path, reason in getattr(discovery, "passed_over", ()):
+            click.echo(f"awslint-rules: skipped {path}: {reason}", err=True)
+        for file, pattern in excluded:
+            where = config.file if config is not None else "the configuration"
+            click.echo(f"awslint-rules: skipped {file}: excluded by the configuration "
+                       f"(exclude: {pattern!r} in {where})", err=True)
+    return _Files(found, missing, dict(getattr(discovery, "directories", {})), excluded)
 
 
 def _lint_all(files: _Files, settings: Settings, jobs: int) -> _Outcome:
     outcome = _Outcome(len(files.found))
-    for result in _linted(files.found, settings, jobs):
-        outcome.findings.extend(result.findings)
-        outcome.suppressed.extend(result.suppressed)
-        if result.skipped is None:
-            continue
-        if result.skipped.startswith(UNREADABLE):  # always said, and the exit code is 2
-            outcome.unreadable.append(result.file)
-            click.echo(f"awslint-rules: {result.file}: {result.skipped}", err=True)
-        else:
-            outcome.not_templates.append((result.file, result.skipped))
+    with closing(_linted(files.found, settings, jobs)) as results:  # workers end with the loop
+        for result in results:
+            _collect(outcome, result)
     outcome.findings.sort(key=lambda f: f.sort_key)
     outcome.suppressed.sort(key=lambda s: s.finding.sort_key)
     return outcome
+
+
+def _collect(outcome: _Outcome, result: FileResult) -> None:
+    outcome.findings.extend(result.findings)
+    outcome.suppressed.extend(result.suppressed)
+    outcome.remarks += [f"{result.file}: {note}" for note in result.notes]
+    if result.skipped is None:
+        return
+    if result.skipped.startswith(UNREADABLE):  # always said, and the exit code is 2
+        outcome.unreadable.append(result.file)
+        click.echo(f"awslint-rules: {result.file}: {result.skipped}", err=True)
+    elif result.skipped.startswith(INVALID_PARAMETER):  # a usage error: always said, exit 2
+        outcome.invalid.append(result.file)
+        click.echo(f"awslint-rules: {result.file}: {result.skipped}", err=True)
+    else:
+        outcome.not_templates.append((result.file, result.skipped))
+        outcome.remarks.append(f"skipped {result.file}: {result.skipped}")
 
 
 def _write_baseline(file: str, findings: list[Finding]) -> None:
@@ -260,32 +383,87 @@ def _job_count(requested: int | None, files: list[str]) -> int:
 def _linted(files: list[str], settings: Settings, jobs: int) -> Iterator[FileResult]:
     """Lint each file, in order; with a progress bar on standard error when it is a terminal
     and there are many files."""
-    results = _results(files, settings, jobs)
-    if len(files) <= PROGRESS_MIN_FILES or not sys.stderr.isatty():
-        yield from results
-        return
-    with click.progressbar(results, length=len(files), label="linting", file=sys.stderr,
-                           show_pos=True) as bar:
-        yield from bar
+    with closing(_results(files, settings, jobs)) as results:
+        if len(files) <= PROGRESS_MIN_FILES or not sys.stderr.isatty():
+            yield from results
+            return
+        with click.progressbar(results, length=len(files), label="linting", file=sys.stderr,
+                               show_pos=True) as bar:
+            yield from bar
+
+
+class _Terminated(SystemExit):
+    """SIGTERM while worker processes run: unwinds through the pool's cleanup."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise _Terminated(EXIT_TERMINATED)
 
 
 def _results(files: list[str], settings: Settings, jobs: int) -> Iterator[FileResult]:
     if jobs <= 1:
         yield from (lint_file(file, settings) for file in files)
         return
-    from concurrent.futures import ProcessPoolExecutor
+    import multiprocessing
 
     chunk = max(1, min(32, len(files) // (jobs * 8)))
-    with ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(settings,)) as pool:
-        yield from pool.map(_lint_in_worker, files, chunksize=chunk)  # keeps the input order
+    pool = multiprocessing.Pool(jobs, initializer=_start_worker, initargs=(settings, os.getpid()))
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread: signals are not this run's to handle
+        previous = None
+    finished = False
+    try:
+        yield from pool.imap(_lint_in_worker, files, chunksize=chunk)  # keeps the input order
+        finished = True
+    finally:
+        # On SIGTERM, Ctrl-C or any error the workers are stopped at once, never left running
+        # (nor holding the caller's pipes open); after the last result they just exit.
+        if finished:
+            pool.close()
+        else:
+            pool.terminate()
+        pool.join()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 _worker_settings: Settings | None = None
 
 
-def _start_worker(settings: Settings) -> None:
+def _start_worker(settings: Settings, parent: int) -> None:
     global _worker_settings
     _worker_settings = settings
+    # Ctrl-C reaches every process of the terminal's group: the parent alone handles it (and
+    # stops the workers). A SIGTERM handler of the parent is not the workers'.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent(parent)
+
+
+def _die_with_parent(parent: int) -> None:
+    """End this worker when the parent process ends, even by SIGKILL."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            pr_set_pdeathsig = 1
+            if ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0) == 0:
+                if os.getppid() != parent:  # the parent ended before prctl
+                    os._exit(1)
+                return
+        except (OSError, AttributeError):  # pragma: no cover
+            pass
+    import threading  # pragma: no cover - other systems: poll the parent
+
+    def watch() -> None:
+        import time
+
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _lint_in_worker(file: str) -> FileResult:
@@ -350,7 +528,8 @@ def _render(output_format: str, outcome: _Outcome, rules: dict[str, Rule], outpu
     return text_report(outcome.findings, outcome.files, len(outcome.not_templates),
                        _colour(output), suppressed=outcome.suppressed,
                        show_suppressed=show_suppressed, statistics=names,
-                       unreadable=len(outcome.unreadable))
+                       unreadable=len(outcome.unreadable), concise=output_format == "concise",
+                       invalid=len(outcome.invalid))
 
 
 def _colour(output: str | None) -> bool:

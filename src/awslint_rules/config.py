@@ -81,27 +81,36 @@ class Config:
                                   f"'{pattern}' matches no rule id")
 
     def excluded(self, file: str) -> bool:
+        return self.excluded_by(file) is not None
+
+    def excluded_by(self, file: str) -> str | None:
+        """The first `exclude` pattern that matches `file`, or None."""
         if not self.exclude or file == "-":
-            return False
-        return is_excluded(file, self.exclude, self.root)
+            return None
+        return excluding_pattern(file, self.exclude, self.root)
 
 
 def is_excluded(file: str, patterns: Iterable[str], root: str) -> bool:
     """gitignore-like: a pattern without '/' matches any path component (`cdk.out`,
     `*.generated.yaml`); one with '/' matches the path relative to `root` or a leading part
     of it (`tests/fixtures`, `templates/legacy/*.yaml`)."""
+    return excluding_pattern(file, patterns, root) is not None
+
+
+def excluding_pattern(file: str, patterns: Iterable[str], root: str) -> str | None:
+    """The first of `patterns` that excludes `file` (see is_excluded), or None."""
     absolute = os.path.abspath(file)
     relative = os.path.relpath(absolute, root)
     if relative.startswith(".."):
         relative = absolute
     parts = relative.replace(os.sep, "/").strip("/").split("/")
     prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
-    for pattern in patterns:
-        pattern = pattern.strip().rstrip("/").removeprefix("./")
+    for written in patterns:
+        pattern = written.strip().rstrip("/").removeprefix("./")
         candidates = prefixes if "/" in pattern else parts
         if any(fnmatch.fnmatchcase(candidate, pattern) for candidate in candidates):
-            return True
-    return False
+            return written
+    return None
 
 
 def find_config(start: str | None = None) -> str | None:
@@ -171,6 +180,7 @@ def load_config(file: str) -> Config:
         elif key == "rules":
             config.rules = _rules(config, value)
         elif key == "fail-level":
+            value = value.lower() if isinstance(value, str) else value
             if value not in FAIL_LEVELS:
                 raise ConfigError(file, config.key(key),
                                   f"{value!r} is not one of: {', '.join(FAIL_LEVELS)}")
@@ -260,6 +270,7 @@ def _rules(config: Config, value: Any) -> dict[str, RuleConfig]:
         rule_config = RuleConfig()
         for name, setting in settings.items():
             if name == "level":
+                setting = setting.lower() if isinstance(setting, str) else setting
                 if setting not in LEVELS:
                     raise ConfigError(config.file, f"{key}.level",
                                       f"{setting!r} is not one of: {', '.join(LEVELS)}")

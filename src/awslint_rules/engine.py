@@ -26,11 +26,13 @@ from .load import (
 )
 from .model import Model, StageFailed, build_model
 from .suppressions import Suppressed
-from .template import Template
+from .template import Template, invalid_parameter, undeclared_parameters
 
 PARSE_ERROR = "EA0000"
 DUPLICATE_KEY = "EA0004"
 UNREADABLE = "cannot read: "  # FileResult.skipped of a file that vanished or cannot be read
+# FileResult.skipped of a template given a parameter value outside the parameter's AllowedValues
+INVALID_PARAMETER = "invalid parameter: "
 INTERNAL_ERROR = "EA0001"
 
 
@@ -86,6 +88,8 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     skipped: str | None = None  # why the file is not a template
     suppressed: list[Suppressed] = field(default_factory=list)  # by the template's Metadata
+    # what the run should say under -v: a given parameter this template does not declare
+    notes: list[str] = field(default_factory=list)
 
 
 def lint_file(file: str, settings: Settings) -> FileResult:
@@ -125,15 +129,20 @@ def _lint(file: str, raw: bytes, settings: Settings) -> FileResult:
     except ParseError as error:
         return FileResult(file, engine_finding(settings, PARSE_ERROR, file, error.message,
                                                 error.span))
+    notes = undeclared_parameters(document.data, settings.parameters)
+    invalid = invalid_parameter(document.data, settings.parameters)
+    if invalid is not None:
+        return FileResult(file, skipped=f"{INVALID_PARAMETER}{invalid}", notes=notes)
     findings = _duplicate_keys(document, settings)
     try:
         model = _model(document, settings)
     except StageFailed as failure:
         findings += engine_finding(settings, INTERNAL_ERROR, file, str(failure))
-        return FileResult(file, _deduplicated(findings))
+        return FileResult(file, _deduplicated(findings), notes=notes)
     for rule in settings.rules.values():
         findings.extend(_run_rule(rule, model, settings))
-    return _suppressed(FileResult(file, _deduplicated(findings)), document, settings)
+    result = FileResult(file, _deduplicated(findings), notes=notes)
+    return _suppressed(result, document, settings)
 
 
 def _duplicate_keys(document: Document, settings: Settings) -> list[Finding]:

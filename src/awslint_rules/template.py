@@ -245,3 +245,48 @@ def _parameter_values(section: Any, overrides: dict[str, str]) -> dict[str, Any]
         else:
             values[name] = UNKNOWN
     return values
+
+
+def undeclared_parameters(data: Mapping[str, Any], given: Mapping[str, str]) -> list[str]:
+    """A note for each given parameter this template does not declare (one configuration
+    serves many templates: it is ignored here)."""
+    declared = _declared_parameters(data)
+    return [f"parameter {name} ignored: not declared by this template"
+            for name in given if name not in declared]
+
+
+def _declared_parameters(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The template's `Parameters`: name -> declaration (not a mapping when malformed)."""
+    section = data.get("Parameters")
+    if not isinstance(section, dict):
+        return {}
+    return {name: body for name, body in section.items() if isinstance(name, str)}
+
+
+def invalid_parameter(data: Mapping[str, Any], given: Mapping[str, str]) -> str | None:
+    """`NAME=VALUE is not one of its AllowedValues (a, b)` for the first given value outside
+    its declared parameter's AllowedValues (compared as strings; each element of a list
+    parameter). Defaults are not checked, nor AllowedPattern: cfn-lint does that."""
+    declared = _declared_parameters(data)
+    for name, value in given.items():
+        body = declared.get(name)
+        allowed = body.get("AllowedValues") if isinstance(body, dict) else None
+        if not isinstance(allowed, list) or not all(_is_scalar(v) for v in allowed):
+            continue  # none, or written with an intrinsic: nothing certain to compare with
+        texts = [_as_text(v) for v in allowed]
+        kind = body.get("Type")
+        is_list = isinstance(kind, str) and (kind.strip() == "CommaDelimitedList"
+                                             or kind.strip().startswith("List<"))
+        elements = [e.strip() for e in value.split(",")] if is_list else [value]
+        if any(element not in texts for element in elements):
+            return f"{name}={value} is not one of its AllowedValues ({', '.join(texts)})"
+    return None
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool)
+
+
+def _as_text(value: Any) -> str:
+    """A YAML scalar as CloudFormation reads it: `true` is "true", 5 is "5"."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
