@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from ..catalog import Rule
 from ..findings import Hit, Place
@@ -11,7 +13,7 @@ from ..graph import ANY_QUALIFIER, ASYNC, DEAD_LETTERS, FUNCTION_DLQ, FUNCTION_O
 from ..intrinsics import NO_VALUE, Branch, Conditions, as_number, combine, merge_conditions, within
 from ..model import Model
 from ..template import FUNCTION_TYPES, SAM_FUNCTION, Resource, Template, Value
-from . import at_edge
+from . import at_edge, at_value
 
 ASYNC_SOURCES = {
     "s3": "S3 notification",
@@ -184,3 +186,121 @@ def reserved_concurrency_over_account(m: Model, rule: Rule) -> Iterator[Hit]:
          for r in others],
         when,
     )
+
+
+MAX_TIMEOUT = 900  # seconds: Lambda's documented maximum for Timeout
+
+
+def _capacity_provider(t: Template, function: Resource) -> bool:
+    """A Lambda Managed Instances function (its limits differ): EA1006 leaves it alone."""
+    return t.prop(function, "CapacityProviderConfig") is not None
+
+
+def function_timeout_over_max(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    for function in t.of_type(*FUNCTION_TYPES):
+        value = t.prop(function, "Timeout")  # the function's own value, or SAM Globals'
+        if value is None or value.raw is None or _capacity_provider(t, function):
+            continue
+        for branch in t.branches(value):
+            number = as_number(branch.value)  # unknown, NoValue and non-numbers are skipped
+            if number is None or number <= MAX_TIMEOUT:
+                continue
+            yield rule.hit(
+                f"Function '{function.logical_id}' has Timeout {_count(number)} s, above "
+                f"Lambda's maximum of {MAX_TIMEOUT} s (15 minutes): CloudFormation rejects the "
+                "function and the deployment fails",
+                at_value(value),
+                function.logical_id,
+                when=branch.conditions,
+            )
+
+
+def _setting(t: Template, resource: Resource, block: str, key: str) -> tuple[Value | None,
+                                                                               list[Branch]]:
+    """`block.key` of a resource (its own, else SAM Globals', per key as SAM merges them) and
+    the values it can take; a block written as `Fn::If` is followed into each side."""
+    direct = t.prop(resource, block, key)
+    if direct is not None:
+        return direct, t.branches(direct)
+    whole = t.prop(resource, block)
+    return whole, t.values_along(whole, (key,))
+
+
+GRADUAL = re.compile(r"(?:CodeDeployDefault\.Lambda)?(?:Canary|Linear)\d+Percent")
+
+
+def _no_alarms(value: Any) -> bool:
+    """Alarms absent (NoValue) or an empty list; unknown values are not reported."""
+    if value is NO_VALUE or value is None:
+        return True
+    return isinstance(value, list) and not [v for v in value if v != {"Ref": "AWS::NoValue"}]
+
+
+def _disabled(value: Any) -> bool | None:
+    """Enabled false: True; absent or true: False; unknown: None."""
+    if value is NO_VALUE or value is None or value is True:
+        return False
+    if value is False:
+        return True
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "false"
+    return None
+
+
+def gradual_deployment_without_alarms(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    for function in t.of_type(SAM_FUNCTION):
+        if t.prop(function, "DeploymentPreference") is None:
+            continue
+        where, types = _setting(t, function, "DeploymentPreference", "Type")
+        _, alarms = _setting(t, function, "DeploymentPreference", "Alarms")
+        _, enabled = _setting(t, function, "DeploymentPreference", "Enabled")
+        if where is None:
+            continue
+        seen: set[Conditions] = set()
+        for (kind, alarm, on), when in combine(types, alarms, enabled):
+            if not (isinstance(kind, str) and GRADUAL.match(kind)):
+                continue
+            if _disabled(on) is not False or not _no_alarms(alarm) or when in seen:
+                continue
+            seen.add(when)
+            yield rule.hit(
+                f"Function '{function.logical_id}' shifts traffic gradually "
+                f"(DeploymentPreference Type {kind}) but has no Alarms: CodeDeploy never rolls "
+                "the new version back automatically, so errors reach a growing share of "
+                "traffic until the shift completes",
+                at_value(where),
+                function.logical_id,
+                when=when,
+            )
+
+
+FUNCTION_URL = "AWS::Lambda::Url"
+
+
+def function_url_without_auth(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    found: list[tuple[Resource, Value | None, list[Branch], str]] = []
+    for url in t.of_type(FUNCTION_URL):
+        value = t.prop(url, "AuthType")
+        found.append((url, value, t.branches(value) if value is not None else [], "Function URL"))
+    for function in t.of_type(SAM_FUNCTION):
+        if t.prop(function, "FunctionUrlConfig") is None:
+            continue
+        value, branches = _setting(t, function, "FunctionUrlConfig", "AuthType")
+        found.append((function, value, branches, "Function"))
+    for resource, value, branches, kind in found:
+        if value is None:
+            continue
+        for when in dict.fromkeys(b.conditions for b in branches if b.value == "NONE"):
+            what = "has a function URL with" if kind == "Function" else "has"
+            yield rule.hit(
+                f"{kind} '{resource.logical_id}' {what} AuthType NONE: Lambda does not "
+                "authenticate requests, so once the resource policy allows public access (SAM "
+                "grants it for FunctionUrlConfig) anyone who has the URL can invoke the function "
+                "and run up its cost",
+                at_value(value),
+                resource.logical_id,
+                when=when,
+            )
