@@ -80,9 +80,6 @@ class Config:
                 raise ConfigError(self.file, self.key(name),
                                   f"'{pattern}' matches no rule id")
 
-    def excluded(self, file: str) -> bool:
-        return self.excluded_by(file) is not None
-
     def excluded_by(self, file: str) -> str | None:
         """The first `exclude` pattern that matches `file`, or None."""
         if not self.exclude or file == "-":
@@ -90,15 +87,11 @@ class Config:
         return excluding_pattern(file, self.exclude, self.root)
 
 
-def is_excluded(file: str, patterns: Iterable[str], root: str) -> bool:
-    """gitignore-like: a pattern without '/' matches any path component (`cdk.out`,
-    `*.generated.yaml`); one with '/' matches the path relative to `root` or a leading part
-    of it (`tests/fixtures`, `templates/legacy/*.yaml`)."""
-    return excluding_pattern(file, patterns, root) is not None
-
-
 def excluding_pattern(file: str, patterns: Iterable[str], root: str) -> str | None:
-    """The first of `patterns` that excludes `file` (see is_excluded), or None."""
+    """The first of `patterns` that excludes `file`, or None. gitignore-like: a pattern without
+    '/' matches any path component (`cdk.out`, `*.generated.yaml`); one with '/' matches the
+    path relative to `root` or a leading part of it (`tests/fixtures`,
+    `templates/legacy/*.yaml`)."""
     absolute = os.path.abspath(file)
     relative = os.path.relpath(absolute, root)
     if relative.startswith(".."):

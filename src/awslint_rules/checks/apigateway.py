@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,6 +12,7 @@ from ..findings import Hit, Place
 from ..graph import SYNC, Edge
 from ..intrinsics import (
     NO_VALUE,
+    UNKNOWN,
     Branch,
     Conditions,
     Located,
@@ -20,8 +23,9 @@ from ..intrinsics import (
     merge_conditions,
     within,
 )
+from ..load import Path
 from ..model import Model
-from ..template import Resource, Template, Value
+from ..template import SAM_FUNCTION, Resource, Template, Value
 from . import at_edge, at_value, seconds
 
 API_NAMES = {"rest-api": "REST API", "http-api": "HTTP API"}
@@ -241,3 +245,248 @@ def _policy_names(resource: Resource) -> str:
     if resource.type == SAM_API:
         return f"Auth.ResourcePolicy, Policy or {POLICY_EXTENSION} in DefinitionBody"
     return f"Policy or {POLICY_EXTENSION} in Body"
+
+
+# --- EA2002 integration-timeout-over-limit, IA2013 integration-timeout-needs-quota ----------
+
+REST_METHOD = "AWS::ApiGateway::Method"
+V2_API = "AWS::ApiGatewayV2::Api"
+V2_INTEGRATION = "AWS::ApiGatewayV2::Integration"
+SAM_HTTP_API = "AWS::Serverless::HttpApi"
+INTEGRATION_EXTENSION = "x-amazon-apigateway-integration"
+DEFAULT_LIMIT_MS = 29000
+HTTP_LIMIT_MS = 30000
+STREAM_LIMIT_MS = 900000
+STREAM_URI = "/response-streaming-invocations"
+OPENAPI_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace",
+                   "x-amazon-apigateway-any-method")
+ENDPOINT_NAMES = {"EDGE": "edge-optimized REST API", "REGIONAL": "Regional REST API",
+                  "PRIVATE": "private REST API", "HTTP": "HTTP API",
+                  "WEBSOCKET": "WebSocket API"}
+# The integration's own keys: CloudFormation resources and SAM events, OpenAPI extensions.
+CFN_KEYS = ("TimeoutInMillis", "ResponseTransferMode", "Uri")
+OPENAPI_KEYS = ("timeoutInMillis", "responseTransferMode", "uri")
+
+# (endpoint kind or None when unknown, where it is decided, its conditions)
+Endpoint = tuple[str | None, Place, Conditions]
+
+
+def _rest_endpoints(t: Template, config: Value | None, anchor: Place, sam_style: bool
+                    ) -> list[Endpoint]:
+    """The endpoint type(s) of a REST API on each branch; EDGE (AWS's default) when none is
+    given. `config` is EndpointConfiguration (SAM: a string or `{Type}`; CFN: `{Types: [..]}`)."""
+    if config is None or config.raw is None:
+        return [("EDGE", anchor, ())]
+    found: list[Endpoint] = []
+    for side in _written(t, config):
+        if side.value == {"Ref": "AWS::NoValue"}:
+            found.append(("EDGE", anchor, side.conditions))
+            continue
+        key = "Type" if sam_style else "Types"
+        if isinstance(side.value, dict):
+            if key not in side.value:
+                found.append(("EDGE", Place(side.path, key=True), side.conditions))
+                continue
+            path = (*side.path, key)
+            written = (alternatives(side.value[key], path, side.conditions, t.known_conditions)
+                       if sam_style else
+                       items(side.value[key], path, side.conditions, t.known_conditions))
+        elif sam_style:
+            written = [side]
+        else:
+            written = []
+            found.append((None, anchor, side.conditions))
+        for located in written:
+            for value, when in _resolved(t, located):
+                kind = value.strip().upper() if isinstance(value, str) else None
+                found.append((kind if kind in ENDPOINT_NAMES else None, Place(located.path),
+                              when))
+    return found
+
+
+def _api_endpoints(t: Template, api: Resource | None) -> list[Endpoint]:
+    """The endpoint kind of the API an integration belongs to; None for the implicit SAM API."""
+    if api is None:
+        return []
+    anchor = Place(api.path, key=True)
+    if api.type == REST_API:
+        config = t.prop(api, "EndpointConfiguration")
+        if config is None:
+            imported = t.prop(api, "Parameters", "endpointConfigurationTypes")
+            if imported is not None:  # an imported body's endpoint type
+                return [(v.strip().upper() if isinstance(v, str) else None, Place(imported.path),
+                         when) for v, when in _resolved(t, Located(imported.raw, imported.path))]
+        return _rest_endpoints(t, config, anchor, sam_style=False)
+    if api.type == SAM_API:
+        return _rest_endpoints(t, t.prop(api, "EndpointConfiguration"), anchor, sam_style=True)
+    if api.type == SAM_HTTP_API:
+        return [("HTTP", anchor, ())]
+    if api.type == V2_API:
+        protocol = t.prop(api, "ProtocolType")
+        if protocol is None:  # an imported OpenAPI body is "Supported only for HTTP APIs"
+            imported = any(key in api.properties for key in ("Body", "BodyS3Location"))
+            return [("HTTP" if imported else None, anchor, ())]
+        return [(v.strip().upper() if isinstance(v, str) else None, Place(protocol.path), when)
+                for v, when in _resolved(t, Located(protocol.raw, protocol.path))]
+    return []
+
+
+# (the resource that holds it, the integration mapping as written, its keys, the API's endpoints)
+Integration = tuple[str, Located, tuple[str, str, str], list[Endpoint]]
+
+
+def _integrations(t: Template) -> Iterator[Integration]:
+    """Every integration mapping the template declares, of any integration type."""
+    for method in t.of_type(REST_METHOD):
+        api = t.resource_at(method.properties.get("RestApiId"))
+        endpoints = _api_endpoints(t, api)
+        for side in _written(t, t.prop(method, "Integration")):
+            if isinstance(side.value, dict):
+                yield method.logical_id, side, CFN_KEYS, endpoints
+    for integration in t.of_type(V2_INTEGRATION):
+        api = t.resource_at(integration.properties.get("ApiId"))
+        yield (integration.logical_id,
+               Located(integration.properties, integration.properties_path),
+               CFN_KEYS, _api_endpoints(t, api))
+    for api, key in ((a, "Body") for a in t.of_type(REST_API, V2_API)):
+        yield from _openapi_integrations(t, api, key)
+    for api in t.of_type(SAM_API, SAM_HTTP_API):
+        yield from _openapi_integrations(t, api, "DefinitionBody")
+    yield from _sam_event_integrations(t)
+
+
+def _openapi_integrations(t: Template, api: Resource, key: str) -> Iterator[Integration]:
+    endpoints = _api_endpoints(t, api)
+    for body in _written(t, t.prop(api, key)):
+        paths = body.value.get("paths") if isinstance(body.value, dict) else None
+        if not isinstance(paths, dict):
+            continue
+        for route, operations in paths.items():
+            if not isinstance(operations, dict):
+                continue
+            for verb, operation in operations.items():
+                if str(verb).lower() not in OPENAPI_METHODS or not isinstance(operation, dict):
+                    continue
+                raw = operation.get(INTEGRATION_EXTENSION)
+                path = (*body.path, "paths", route, verb, INTEGRATION_EXTENSION)
+                for side in alternatives(raw, path, body.conditions, t.known_conditions):
+                    if isinstance(side.value, dict):
+                        yield api.logical_id, side, OPENAPI_KEYS, endpoints
+
+
+def _sam_event_integrations(t: Template) -> Iterator[Integration]:
+    """SAM `Api` and `HttpApi` events: their own TimeoutInMillis (a Lambda proxy integration)."""
+    for function in t.of_type(SAM_FUNCTION):
+        events = function.properties.get("Events")
+        if not isinstance(events, dict):
+            continue
+        for name, event in events.items():
+            if not isinstance(event, dict) or event.get("Type") not in ("Api", "HttpApi"):
+                continue
+            props = event.get("Properties")
+            if not isinstance(props, dict):
+                continue
+            path = (*function.properties_path, "Events", name, "Properties")
+            if event["Type"] == "Api":
+                api_key, implicit = "RestApiId", _implicit_rest_api(t, path)
+            else:
+                api_key, implicit = "ApiId", [("HTTP", Place(path[:-1], key=True), ())]
+            if props.get(api_key) is not None:
+                endpoints = _api_endpoints(t, t.resource_at(props[api_key]))
+            else:
+                endpoints = implicit
+            yield function.logical_id, Located(props, path), CFN_KEYS, endpoints
+
+
+def _implicit_rest_api(t: Template, event_path: Path) -> list[Endpoint]:
+    """SAM's implicit REST API takes its settings from `Globals.Api`."""
+    section = t.globals.get("Api")
+    config = section.get("EndpointConfiguration") if isinstance(section, dict) else None
+    value = Value(config, ("Globals", "Api", "EndpointConfiguration")) if config else None
+    return _rest_endpoints(t, value, Place(event_path[:-1], key=True), sam_style=True)
+
+
+def _streaming(t: Template, mapping: Located, keys: tuple[str, str, str]) -> list[Branch]:
+    """True/False per branch: ResponseTransferMode STREAM or a response-streaming Lambda URI;
+    None when the transfer mode cannot be resolved."""
+    _, mode_key, uri_key = keys
+    modes = [Branch(False)]
+    if mapping.value.get(mode_key) is not None:
+        modes = [Branch(None if b.value is UNKNOWN else
+                        isinstance(b.value, str) and b.value.strip().upper() == "STREAM",
+                        b.conditions)
+                 for b in t.branches(mapping.value[mode_key])]
+    uris = [Branch(STREAM_URI in json.dumps(side.value, default=str), side.conditions)
+            for side in alternatives(mapping.value.get(uri_key), (), (), t.known_conditions)]
+    return [Branch(True if True in values else (None if None in values else False), when)
+            for values, when in combine(modes, uris)]
+
+
+def _timeout_verdicts(t: Template) -> Iterator[tuple[str, Hit]]:
+    """('error' | 'info', hit) for each integration timeout the API cannot (or may not) take."""
+    for owner, mapping, keys, endpoints in _integrations(t):
+        raw = mapping.value.get(keys[0])
+        if raw is None:
+            continue  # the default: 29 s on REST and WebSocket APIs, 30 s on HTTP APIs
+        stream = _streaming(t, mapping, keys)
+        path = (*mapping.path, keys[0])
+        for side in alternatives(raw, path, mapping.conditions, t.known_conditions):
+            for value, when in _resolved(t, side):
+                millis = as_number(value)
+                if millis is None:
+                    continue
+                for (kind, place, api_when), (streams, s_when) in itertools.product(
+                        endpoints, [(b.value, b.conditions) for b in stream]):
+                    conditions = merge_conditions(when, api_when, s_when)
+                    if conditions is None or kind is None:
+                        continue
+                    verdict = _timeout_verdict(kind, millis, streams)
+                    if verdict is None:
+                        continue
+                    level, limit, text = verdict
+                    yield level, Hit(
+                        f"Integration TimeoutInMillis {millis:g} of {_article(kind)} "
+                        f"{ENDPOINT_NAMES[kind]}"
+                        f"{' (the default endpoint type)' if place.key and kind == 'EDGE' else ''}"
+                        f" is {text}",
+                        Place(side.path), owner,
+                        (Place(place.path, place.key,
+                               f"{ENDPOINT_NAMES[kind]}, integration limit {limit:g} ms"),),
+                        conditions)
+
+
+def _timeout_verdict(kind: str, millis: float, streams: bool | None
+                     ) -> tuple[str, float, str] | None:
+    over = "above the {:g} ms maximum{}: API Gateway rejects the integration and the stack fails"
+    if kind in ("HTTP", "WEBSOCKET"):
+        limit = HTTP_LIMIT_MS if kind == "HTTP" else DEFAULT_LIMIT_MS
+        return ("error", limit, over.format(limit, "")) if millis > limit else None
+    if millis > STREAM_LIMIT_MS:
+        return "error", STREAM_LIMIT_MS, over.format(STREAM_LIMIT_MS, " (15 minutes, even for "
+                                                                       "response streaming)")
+    if streams is not False or millis <= DEFAULT_LIMIT_MS:
+        return None  # streaming (or maybe streaming) integrations may take up to 15 minutes
+    if kind == "EDGE":
+        return "error", DEFAULT_LIMIT_MS, over.format(
+            DEFAULT_LIMIT_MS, " (edge-optimized APIs cannot raise it; only response streaming "
+            "may go up to 15 minutes)")
+    return "info", DEFAULT_LIMIT_MS, (
+        f"above the default {DEFAULT_LIMIT_MS} ms: it deploys only in an account whose "
+        "'Maximum integration timeout' quota has been raised (which may lower the account's "
+        "throttle quota); elsewhere the stack fails")
+
+
+def integration_timeout_over_limit(m: Model, rule: Rule) -> Iterator[Hit]:
+    for level, hit in _timeout_verdicts(m.template):
+        if level == "error":
+            yield rule.hit(hit.message, hit.at, hit.resource, hit.related, hit.when)
+
+
+def integration_timeout_needs_quota(m: Model, rule: Rule) -> Iterator[Hit]:
+    for level, hit in _timeout_verdicts(m.template):
+        if level == "info":
+            yield rule.hit(hit.message, hit.at, hit.resource, hit.related, hit.when)
+
+
+def _article(kind: str) -> str:
+    return "an" if kind in ("EDGE", "HTTP") else "a"

@@ -9,8 +9,26 @@ from typing import Any
 
 from ..catalog import Rule
 from ..findings import Hit, Place
-from ..graph import ANY_QUALIFIER, ASYNC, DEAD_LETTERS, FUNCTION_DLQ, FUNCTION_ON_FAILURE, Edge
-from ..intrinsics import NO_VALUE, Branch, Conditions, as_number, combine, merge_conditions, within
+from ..graph import (
+    ANY_QUALIFIER,
+    ASYNC,
+    DEAD_LETTERS,
+    FUNCTION_DLQ,
+    FUNCTION_ON_FAILURE,
+    PERMITS,
+    POLL,
+    SYNC,
+    Edge,
+)
+from ..intrinsics import (
+    NO_VALUE,
+    Branch,
+    Conditions,
+    as_number,
+    combine,
+    merge_conditions,
+    within,
+)
 from ..model import Model
 from ..template import FUNCTION_TYPES, SAM_FUNCTION, Resource, Template, Value
 from . import at_edge, at_value
@@ -302,5 +320,139 @@ def function_url_without_auth(m: Model, rule: Rule) -> Iterator[Hit]:
                 "and run up its cost",
                 at_value(value),
                 resource.logical_id,
+                when=when,
+            )
+
+
+# Principals whose invocations are synchronous: a permission for any other principal (S3, SNS,
+# EventBridge, an account...) may stand for an asynchronous invoker outside the template.
+SYNC_PRINCIPALS = frozenset({"apigateway.amazonaws.com", "elasticloadbalancing.amazonaws.com",
+                             "cognito-idp.amazonaws.com"})
+
+
+def _names(raw: Any, logical_id: str) -> bool:
+    """Whether `raw` refers to `logical_id` (Ref, Fn::GetAtt, Fn::Sub), at any depth."""
+    if isinstance(raw, dict):
+        for key, value in raw.items():
+            if key == "Ref" and value == logical_id:
+                return True
+            if key == "Fn::GetAtt" and (
+                (isinstance(value, list) and value[:1] == [logical_id])
+                or (isinstance(value, str) and value.split(".")[0] == logical_id)
+            ):
+                return True
+            if key == "Fn::Sub" and re.search(r"\$\{" + re.escape(logical_id) + r"[.}]",
+                                              str(value)):
+                return True
+            if _names(value, logical_id):
+                return True
+    elif isinstance(raw, list):
+        return any(_names(value, logical_id) for value in raw)
+    return False
+
+
+def _custom_resource_handler(t: Template, function_id: str) -> bool:
+    """CloudFormation invokes a custom resource's ServiceToken function asynchronously."""
+    return any(_names(r.properties.get("ServiceToken"), function_id)
+               for r in t.resources.values()
+               if r.type.startswith("Custom::") or r.type == "AWS::CloudFormation::CustomResource")
+
+
+def _invoker_name(edge: Edge) -> str:
+    what = f"{edge.origin or 'unknown source'} ({edge.mode})"
+    return f"{edge.source} {what}" if edge.source else what
+
+
+def failure_destination_without_async_source(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    for function_id, invokers in m.graph.invoked_functions().items():
+        if function_id not in t.resources:
+            continue
+        if any(edge.mode not in (SYNC, POLL) for edge in invokers):
+            continue  # an asynchronous (or unknown) invoker: the settings may take effect
+        if _custom_resource_handler(t, function_id):
+            continue  # CloudFormation invokes custom resource handlers asynchronously
+        permits = m.graph.into(function_id, PERMITS)
+        if any(edge.principal not in SYNC_PRINCIPALS for edge in permits):
+            continue  # a permission that may let an outside service invoke asynchronously
+        handlers = [edge for edge in m.graph.out_of(function_id, DEAD_LETTERS)
+                    if edge.role in FAILURE_HANDLERS]
+        names = ", ".join(sorted({_invoker_name(e) for e in invokers}))
+        for handler in handlers:
+            setting = (f"a dead-letter queue ({_dead_letter_setting(t, function_id)})"
+                       if handler.role == FUNCTION_DLQ
+                       else "an on-failure destination (EventInvokeConfig)")
+            cases = {merged for edge in invokers
+                     if (merged := merge_conditions(handler.conditions, edge.conditions))
+                     is not None}
+            for when in sorted(cases, key=lambda case: (len(case), case))[:1]:
+                yield rule.hit(
+                    f"Function '{function_id}' has {setting} but every invocation of it in this "
+                    f"template is synchronous or polled ({names}): dead-letter queues and "
+                    "on-failure destinations only apply to asynchronous invocations, so this one "
+                    "never receives a failed event; an SQS consumer needs the queue's "
+                    "RedrivePolicy, and a stream mapping its own DestinationConfig, instead",
+                    at_edge(handler, "failure handler with no asynchronous invocation"),
+                    function_id,
+                    [at_edge(e, f"{e.mode} invocation by {e.origin or 'unknown source'}")
+                     for e in invokers],
+                    when,
+                )
+
+
+ENVIRONMENT_LIMIT = 4096  # bytes: Lambda's 4 KB for all environment variables, in aggregate
+
+
+def _variable_size(t: Template, key: str, raw: Any) -> tuple[int, bool]:
+    """The smallest known UTF-8 size of `key` + value over the value's branches (0 for a
+    branch that drops the variable), and whether some branch is unknown."""
+    sizes: list[int] = []
+    unknown = False
+    for branch in t.branches(raw):
+        value = branch.value
+        if value is NO_VALUE:
+            sizes.append(0)
+        elif isinstance(value, bool):
+            sizes.append(len(key.encode()) + len(str(value).lower()))
+        elif isinstance(value, str | int | float) and "{{resolve:" not in str(value):
+            sizes.append(len(key.encode()) + len(str(value).encode()))
+        else:
+            unknown = True  # a resource attribute, an import, a dynamic reference...
+            sizes.append(len(key.encode()))
+    return min(sizes, default=0), unknown
+
+
+def _environment_sizes(t: Template, raw: Any) -> list[tuple[int, int, Conditions]]:
+    """(smallest known size in bytes, variable count, conditions) for each branch of an
+    `Environment` (itself, its `Variables` or a value may be written as `Fn::If`)."""
+    found = []
+    for branch in t.values_along(Value(raw, ()), ("Variables",)):
+        if not isinstance(branch.value, dict):
+            continue
+        total = sum(_variable_size(t, str(key), value)[0] for key, value in branch.value.items())
+        found.append((total, len(branch.value), branch.conditions))
+    return found
+
+
+def environment_too_large(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    for function in t.of_type(*FUNCTION_TYPES):
+        environment = t.merged_properties(function).get("Environment")
+        if environment is None:
+            continue
+        # at the function's own Environment when it has one, else at the Globals that set it
+        path = ((*function.properties_path, "Environment")
+                if "Environment" in function.properties
+                else ("Globals", "Function", "Environment"))
+        for total, count, when in _environment_sizes(t, environment):
+            if total <= ENVIRONMENT_LIMIT:
+                continue
+            yield rule.hit(
+                f"Function '{function.logical_id}' has {count} environment variables of at "
+                f"least {total} bytes (names and known values, UTF-8), over Lambda's 4 KB "
+                f"({ENVIRONMENT_LIMIT} bytes) for all environment variables in aggregate: "
+                "CloudFormation fails to create or update the function",
+                Place(path, key=True),
+                function.logical_id,
                 when=when,
             )
