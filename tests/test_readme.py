@@ -77,6 +77,7 @@ def test_make_test_prints_skip_reasons_and_make_fuzz_has_a_budget():
     assert "scripts/fuzz.py --seconds $${FUZZ_SECONDS:-300}" in fuzz
 
 
+@pytest.mark.slow  # hypothesis and the corpus load take ~30 s around the 6 s budget
 def test_fuzz_driver_stops_at_its_budget(tmp_path):
     import subprocess
     import sys

@@ -306,6 +306,7 @@ def test_install_instructions_point_at_this_repository_not_a_registry():
 # -- running them ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # each block in a scratch copy of the tree: ~10 s in all
 @pytest.mark.parametrize(
     "block", [b for b in BLOCKS if not b.slow], ids=lambda b: f"line{b.line}")
 def test_readme_block_runs_as_pasted(block, tmp_path):
