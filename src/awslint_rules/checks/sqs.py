@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from .. import sam
 from ..catalog import Rule
 from ..findings import Hit, Place
-from ..graph import INVOKES, POLL, Edge
-from ..intrinsics import NO_VALUE, Branch, Conditions, as_number, combine, within
+from ..graph import DEAD_LETTERS, INVOKES, POLL, READS, SUBSCRIBES, TARGETS, Edge
+from ..intrinsics import (
+    NO_VALUE,
+    Branch,
+    Conditions,
+    Located,
+    Ref,
+    alternatives,
+    as_number,
+    combine,
+    items,
+    within,
+)
+from ..load import Path
 from ..model import Model
-from ..template import QUEUE, Resource, Template, Value
+from ..template import QUEUE, SAM_FUNCTION, Resource, Template, Value
 from . import at_edge, at_value, seconds
 
 # AWS's advice: a visibility timeout of at least six times the function timeout, plus the
@@ -211,3 +225,173 @@ def queue_without_dlq(m: Model, rule: Rule) -> Iterator[Hit]:
                 queue.logical_id,
                 when=absent.conditions,
             )
+
+
+# -- EA3012: a queue's URL where an ARN goes, or its ARN where a URL goes -----------------------
+
+MAPPING = "AWS::Lambda::EventSourceMapping"
+# The keys leading from where a dead-letter edge is declared to the ARN it names.
+_DLQ_KEYS = ("OnFailure", "deadLetterTargetArn", "TargetArn", "Arn", "Destination")
+# Properties that take queue URLs: the resource type, the key, and whether it is a list.
+_URL_PROPERTIES = (("AWS::SQS::QueuePolicy", "Queues", True),
+                   ("AWS::SQS::QueueInlinePolicy", "Queue", False))
+
+
+def _dlq_site(t: Template, path: Path) -> Path:
+    """The ARN below a dead-letter edge's path: `RedrivePolicy` -> its `deadLetterTargetArn`,
+    a SAM `DeadLetterQueue` -> its `TargetArn`, `DestinationConfig` -> `OnFailure.Destination`."""
+    for _ in range(3):
+        found = t.prop_at(path)
+        raw = found.raw if found is not None else None
+        if not isinstance(raw, dict) or any(k == "Ref" or k.startswith("Fn::") for k in raw):
+            return path
+        key = next((k for k in _DLQ_KEYS if k in raw), None)
+        if key is None:
+            return path
+        path = (*path, key)
+    return path
+
+
+def _arn_site(t: Template, edge: Edge) -> Path | None:
+    """Where the ARN of the queue (or other resource) this edge names is written."""
+    owner = t.resources.get(edge.owner)
+    if owner is None:
+        return None
+    if edge.kind == DEAD_LETTERS:
+        return _dlq_site(t, edge.path)
+    if edge.kind == READS or (edge.kind == TARGETS and edge.origin == "pipes"):
+        return edge.path
+    if edge.kind == TARGETS:
+        return None if edge.sam_event else (*edge.path, "Arn")
+    if edge.sam_event == "SNS" and (edge.protocol == "sqs" or edge.origin == "sqs"):
+        return (*edge.settings, "SqsSubscription", "QueueArn")
+    if edge.kind == SUBSCRIBES and edge.protocol == "sqs":
+        return (*(edge.settings if owner.type == "AWS::SNS::Subscription" else edge.path),
+                "Endpoint")
+    if edge.kind == INVOKES and edge.mode == POLL:
+        if owner.type == MAPPING:
+            return (*edge.settings, "EventSourceArn")
+        row = sam.EVENT_TYPES.get(edge.sam_event or "")
+        return (*edge.settings, row.source_key) if row and row.source_key else None
+    return None
+
+
+def _arn_sites(m: Model) -> dict[Path, Conditions]:
+    """Every place of the template that takes an ARN of a queue (or may: a rule target), with
+    the conditions under which the wiring exists."""
+    sites: dict[Path, Conditions] = {}
+    for kind in (INVOKES, SUBSCRIBES, TARGETS, READS, DEAD_LETTERS):
+        for edge in m.graph.of_kind(kind):
+            site = _arn_site(m.template, edge)
+            if site is not None and m.template.prop_at(site) is not None:
+                sites.setdefault(site, edge.conditions)
+    return sites
+
+
+def _queue_urls(t: Template, raw: Any) -> list[str]:
+    """The queues of this template whose URL `raw` is or contains: `!Ref Queue`, `${Queue}` in a
+    `Sub`, `{Ref: Queue}` in a `Join`."""
+    def is_queue(name: Any) -> bool:
+        return isinstance(name, str) and getattr(t.resources.get(name), "type", None) == QUEUE
+
+    if not isinstance(raw, dict) or len(raw) != 1:
+        return []
+    (function, argument), = raw.items()
+    if function == "Ref":
+        return [argument] if is_queue(argument) else []
+    if function == "Fn::Sub":
+        text, variables = (argument if isinstance(argument, list) and len(argument) == 2
+                           else (argument, {}))
+        names = _SUB_NAMES.findall(text) if isinstance(text, str) else []
+        return [n for n in dict.fromkeys(names)
+                if is_queue(n) and n not in (variables if isinstance(variables, dict) else {})]
+    if function == "Fn::Join" and isinstance(argument, list) and len(argument) == 2 \
+            and isinstance(argument[1], list):
+        return [q for part in argument[1] for q in _queue_urls(t, part)
+                if _mapping_ref(part)]
+    return []
+
+
+def _mapping_ref(part: Any) -> bool:
+    return isinstance(part, dict) and set(part) == {"Ref"}
+
+
+_SUB_NAMES = re.compile(r"\$\{([^}!.][^}.]*)\}")
+
+
+def _property_name(path: Path) -> str:
+    """`DeadLetterConfig.Arn`, `Targets.Arn`, `Properties.EventSourceArn` -> `EventSourceArn`."""
+    keys = [k for k in path if isinstance(k, str) and k != "Fn::If"]
+    tail = keys[-2:] if len(keys) > 3 and keys[-2] not in ("Properties", "Events") else keys[-1:]
+    return ".".join(tail)
+
+
+def queue_url_arn_mixup(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    for site, conditions in _arn_sites(m).items():
+        raw = t.prop_at(site)
+        for found in alternatives(raw.raw if raw else None, site, conditions,
+                                  t.known_conditions):
+            for queue_id in _queue_urls(t, found.value):
+                key = _property_name(site)
+                yield rule.hit(
+                    f"{key} takes an ARN, but this is the URL of queue '{queue_id}' (Ref of an "
+                    f"AWS::SQS::Queue returns its URL): use !GetAtt {queue_id}.Arn",
+                    Place(found.path),
+                    t.declared_id(_owner_of(site)),
+                    [Place(t.resources[queue_id].path, key=True, message="the queue")],
+                    found.conditions,
+                )
+    yield from _arns_given_as_urls(t, rule)
+
+
+def _owner_of(path: Path) -> str | None:
+    return str(path[1]) if len(path) > 1 and path[0] == "Resources" else None
+
+
+def _arns_given_as_urls(t: Template, rule: Rule) -> Iterator[Hit]:
+    """QueuePolicy `Queues` (and SAM's `SqsSubscription.QueueUrl`) take queue URLs."""
+    for resource_type, key, many in _URL_PROPERTIES:
+        for policy in t.of_type(resource_type):
+            raw = policy.properties.get(key)
+            path = (*policy.properties_path, key)
+            found = (items(raw, path, policy.conditions, t.known_conditions) if many
+                     else alternatives(raw, path, policy.conditions, t.known_conditions))
+            for item in found:
+                yield from _arn_as_url(t, rule, item, f"{resource_type} {key}",
+                                       policy.logical_id)
+    for owner in t.of_type(SAM_FUNCTION):
+        for name, event, _ in sam.events_of(owner.type, owner.properties):
+            subscription = event.get("Properties", {}).get("SqsSubscription") \
+                if isinstance(event.get("Properties"), dict) else None
+            if isinstance(subscription, dict) and "QueueUrl" in subscription:
+                path = (*owner.properties_path, "Events", name, "Properties", "SqsSubscription",
+                        "QueueUrl")
+                for item in alternatives(subscription["QueueUrl"], path, owner.conditions,
+                                         t.known_conditions):
+                    yield from _arn_as_url(t, rule, item, "SqsSubscription QueueUrl",
+                                           owner.logical_id)
+
+
+def _arn_as_url(t: Template, rule: Rule, item: Located, what: str, owner: str
+                ) -> Iterator[Hit]:
+    for branch in within(t.branches(item.value), item.conditions):
+        ref = branch.value if isinstance(branch.value, Ref) else None
+        queue = t.resources.get(ref.logical_id) if ref else None
+        if ref is not None and queue is not None and queue.type == QUEUE \
+                and ref.attribute == "Arn":
+            yield rule.hit(
+                f"{what} takes queue URLs, but this is the ARN of queue '{queue.logical_id}': "
+                f"use !Ref {queue.logical_id}",
+                Place(item.path), owner,
+                [Place(queue.path, key=True, message="the queue")], branch.conditions,
+            )
+            return
+        text = branch.value if isinstance(branch.value, str) else t.resolver.text(item.value)
+        if isinstance(text, str) and text.startswith("arn:"):
+            yield rule.hit(
+                f"{what} takes queue URLs (https://sqs.<region>.amazonaws.com/<account>/<name>), "
+                f"but this is an ARN: {text}",
+                Place(item.path), owner, (), branch.conditions,
+            )
+            return
