@@ -10,7 +10,20 @@ from typing import Any
 from .. import sam
 from ..catalog import Rule
 from ..findings import Hit, Place
-from ..graph import DEAD_LETTERS, INVOKES, POLL, READS, SUBSCRIBES, TARGETS, Edge
+from ..graph import (
+    DEAD_LETTERS,
+    FUNCTION_DLQ,
+    FUNCTION_ON_FAILURE,
+    INVOKES,
+    POLL,
+    QUEUE_REDRIVE,
+    READS,
+    SUBSCRIBES,
+    SUBSCRIPTION_DLQ,
+    TARGET_DLQ,
+    TARGETS,
+    Edge,
+)
 from ..intrinsics import (
     NO_VALUE,
     Branch,
@@ -231,7 +244,8 @@ def queue_without_dlq(m: Model, rule: Rule) -> Iterator[Hit]:
 
 MAPPING = "AWS::Lambda::EventSourceMapping"
 # The keys leading from where a dead-letter edge is declared to the ARN it names.
-_DLQ_KEYS = ("OnFailure", "deadLetterTargetArn", "TargetArn", "Arn", "Destination")
+_DLQ_KEYS = ("DestinationConfig", "OnFailure", "deadLetterTargetArn", "TargetArn", "Arn",
+             "Destination")
 # Properties that take queue URLs: the resource type, the key, and whether it is a list.
 _URL_PROPERTIES = (("AWS::SQS::QueuePolicy", "Queues", True),
                    ("AWS::SQS::QueueInlinePolicy", "Queue", False))
@@ -240,7 +254,7 @@ _URL_PROPERTIES = (("AWS::SQS::QueuePolicy", "Queues", True),
 def _dlq_site(t: Template, path: Path) -> Path:
     """The ARN below a dead-letter edge's path: `RedrivePolicy` -> its `deadLetterTargetArn`,
     a SAM `DeadLetterQueue` -> its `TargetArn`, `DestinationConfig` -> `OnFailure.Destination`."""
-    for _ in range(3):
+    for _ in range(len(_DLQ_KEYS)):
         found = t.prop_at(path)
         raw = found.raw if found is not None else None
         if not isinstance(raw, dict) or any(k == "Ref" or k.startswith("Fn::") for k in raw):
@@ -395,3 +409,140 @@ def _arn_as_url(t: Template, rule: Rule, item: Located, what: str, owner: str
                 Place(item.path), owner, (), branch.conditions,
             )
             return
+
+
+# -- EA3011: a dead-letter queue whose type does not fit its source ------------------------------
+
+TOPIC = "AWS::SNS::Topic"
+_FIFO_KEYS = {QUEUE: "FifoQueue", TOPIC: "FifoTopic"}
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """One branch of a queue's or topic's type."""
+
+    fifo: bool
+    name: str  # 'Jobs' (a resource of this template) or the name in a literal ARN
+
+    def __str__(self) -> str:
+        return f"{'FIFO' if self.fifo else 'standard'} {self.name}"
+
+
+def _kinds(t: Template, logical_id: str | None, written: Any = None) -> list[Branch]:
+    """Whether the queue or topic is FIFO, on each branch; a literal ARN outside the template is
+    FIFO when its name ends in `.fifo`; unknown gives nothing."""
+    resource = t.resources.get(logical_id or "")
+    if resource is None:
+        text = t.resolver.text(written) if written is not None else None
+        if isinstance(text, str) and text.startswith("arn:") and text.endswith(".fifo"):
+            service = text.split(":")[2] if text.count(":") >= 5 else ""
+            label = {"sqs": "queue", "sns": "topic"}.get(service, "resource")
+            return [Branch(_Kind(True, f"{label} '{text.rsplit(':', 1)[-1]}'"))]
+        return []
+    key = _FIFO_KEYS.get(resource.type)
+    if key is None:
+        return []
+    label = f"{'queue' if resource.type == QUEUE else 'topic'} '{resource.logical_id}'"
+    kinds = []
+    for branch in t.branches(resource.properties.get(key)):
+        if branch.value in (None, NO_VALUE) or str(branch.value).lower() in ("true", "false"):
+            fifo = str(branch.value).lower() == "true"
+            kinds.append(Branch(_Kind(fifo, label), branch.conditions))
+    return kinds
+
+
+def _dlq_kinds(t: Template, edge: Edge) -> tuple[Path, list[Branch]]:
+    site = _dlq_site(t, edge.path)
+    written = t.prop_at(site)
+    return site, _kinds(t, edge.target, written.raw if written is not None else None)
+
+
+def _subscription_topic(m: Model, edge: Edge) -> str | None:
+    """The topic of the subscription (or SAM SNS event) that declares a subscription DLQ."""
+    for subscribes in m.graph.of_kind(SUBSCRIBES):
+        if subscribes.owner == edge.owner and edge.path[: len(subscribes.settings)] == \
+                subscribes.settings:
+            return subscribes.source
+    return None
+
+
+def _target_service(t: Template, edge: Edge) -> str:
+    """'EventBridge Scheduler' or 'EventBridge' for a target DLQ."""
+    owner = t.resources[edge.owner]
+    if owner.type == "AWS::Scheduler::Schedule":
+        return "EventBridge Scheduler"
+    if owner.type in sam.EVENT_OWNERS and len(edge.path) > 4:
+        event = t.prop_at(edge.path[: edge.path.index("Events") + 2]) \
+            if "Events" in edge.path else None
+        kind = event.raw.get("Type") if event is not None and isinstance(event.raw, dict) else None
+        return "EventBridge Scheduler" if kind == "ScheduleV2" else "EventBridge"
+    return "EventBridge"
+
+
+# What fits each role: the source's own type (None), or standard only (False).
+_STANDARD_ONLY = {
+    TARGET_DLQ: "{service} only sends to standard queues (a FIFO queue is rejected as a "
+                "dead-letter queue)",
+    FUNCTION_DLQ: "Lambda only supports a standard SQS queue or standard SNS topic as a "
+                  "dead-letter queue",
+    FUNCTION_ON_FAILURE: "Lambda only supports a standard SQS queue or standard SNS topic as "
+                         "an on-failure destination; deliveries to a FIFO one fail",
+}
+
+
+def dead_letter_queue_type_mismatch(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    for edge in m.graph.of_kind(DEAD_LETTERS):
+        if edge.role in (QUEUE_REDRIVE, SUBSCRIPTION_DLQ):
+            yield from _same_type_required(m, rule, edge)
+        elif edge.role in _STANDARD_ONLY:
+            yield from _standard_required(t, rule, edge)
+
+
+def _same_type_required(m: Model, rule: Rule, edge: Edge) -> Iterator[Hit]:
+    t = m.template
+    source_id = edge.source if edge.role == QUEUE_REDRIVE else _subscription_topic(m, edge)
+    site, dlq_kinds = _dlq_kinds(t, edge)
+    cases = combine(_kinds(t, source_id), dlq_kinds, _exists(edge))
+    for (source, dlq, _), when in cases:
+        if source.fifo == dlq.fifo:
+            continue
+        if edge.role == QUEUE_REDRIVE:
+            text = (f"{source} redrives to {dlq}: SQS requires a dead-letter queue of the same "
+                    "type as its source queue")
+        else:
+            text = (f"The subscription to {source} has {dlq} as its dead-letter queue: a FIFO "
+                    "topic's subscriptions take FIFO dead-letter queues, a standard topic's "
+                    "standard ones")
+        yield rule.hit(
+            text[0].upper() + text[1:],
+            Place(site), t.declared_id(edge.owner),
+            _places(t, source_id, edge.target), when,
+        )
+
+
+def _standard_required(t: Template, rule: Rule, edge: Edge) -> Iterator[Hit]:
+    site, dlq_kinds = _dlq_kinds(t, edge)
+    for (dlq, _), when in combine(dlq_kinds, _exists(edge)):
+        if not dlq.fifo:
+            continue
+        reason = _STANDARD_ONLY[edge.role or ""].format(service=_target_service(t, edge))
+        yield rule.hit(
+            f"{_sender(t, edge)} sends its failures to {dlq}: {reason}; use a standard one",
+            Place(site), t.declared_id(edge.owner), _places(t, edge.target), when,
+        )
+
+
+def _sender(t: Template, edge: Edge) -> str:
+    if edge.role in (FUNCTION_DLQ, FUNCTION_ON_FAILURE):
+        return f"Function '{edge.source}'"
+    if "Events" in edge.path:
+        name = edge.path[edge.path.index("Events") + 1]
+        return f"Event '{name}' of '{edge.owner}'"
+    kind = "schedule" if t.resources[edge.owner].type == "AWS::Scheduler::Schedule" else "rule"
+    return f"The target of {kind} '{edge.owner}'"
+
+
+def _places(t: Template, *logical_ids: str | None) -> list[Place]:
+    return [Place(t.resources[i].path, key=True, message=f"'{i}'")
+            for i in logical_ids if i in t.resources]
