@@ -546,3 +546,56 @@ def _sender(t: Template, edge: Edge) -> str:
 def _places(t: Template, *logical_ids: str | None) -> list[Place]:
     return [Place(t.resources[i].path, key=True, message=f"'{i}'")
             for i in logical_ids if i in t.resources]
+
+
+# -- EA3007: an SQS batch above 10 without a batching window -------------------------------------
+
+SQS_BATCH_LIMIT_WITHOUT_WINDOW = 10
+
+
+def _batch_path(edge: Edge) -> Path:
+    """A mapping's or SAM event's BatchSize; SAM's `SqsSubscription` has its own."""
+    if edge.sam_event == "SNS":
+        return (*edge.settings, "SqsSubscription", "BatchSize")
+    return (*edge.settings, "BatchSize")
+
+
+def _batch(t: Template, edge: Edge) -> list[Branch]:
+    default = t.default(MAPPING, "BatchSize.SQS")
+    path = _batch_path(edge)
+    return _seconds(t, t.prop_at(path) or Value(default, path, default=True), default)
+
+
+def _source_kinds(t: Template, edge: Edge) -> list[Branch]:
+    """Whether the polled queue is FIFO; [unknown] when it cannot be told."""
+    written = t.prop_at((*edge.settings, "EventSourceArn"))
+    kinds = _kinds(t, edge.source, written.raw if written is not None else None)
+    return kinds or [Branch(None)]
+
+
+def _sqs_mappings(m: Model) -> Iterator[Edge]:
+    """Every event source mapping (resource or SAM event) that polls an SQS queue."""
+    for edge in m.graph.of_kind(INVOKES, POLL):
+        if edge.origin == "sqs":
+            yield edge
+
+
+def sqs_batch_window_required(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    for edge in _sqs_mappings(m):
+        cases = combine(_batch(t, edge), _window(t, edge), _source_kinds(t, edge), _exists(edge))
+        for (batch, window, kind, _), when in cases:
+            fifo = bool(kind and kind.fifo)
+            if batch.number <= SQS_BATCH_LIMIT_WITHOUT_WINDOW or (window.number >= 1 and not fifo):
+                continue
+            if fifo:
+                text = (f"BatchSize {batch.number:g} on {kind}: a FIFO queue takes at most 10 "
+                        "records per batch and no batching window, so Lambda rejects the "
+                        "mapping; set BatchSize to 10 or less")
+            else:
+                text = (f"BatchSize {batch.number:g} above 10 on {kind or 'an SQS queue'} without "
+                        "MaximumBatchingWindowInSeconds of at least 1: Lambda rejects the event "
+                        "source mapping; add MaximumBatchingWindowInSeconds: 1 (or more)")
+            yield rule.hit(text, batch.place(), t.declared_id(edge.owner),
+                           [at_edge(edge, "event source mapping"),
+                            *_places(t, edge.source)], when)
