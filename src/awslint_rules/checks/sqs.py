@@ -15,6 +15,7 @@ from ..graph import (
     FUNCTION_DLQ,
     FUNCTION_ON_FAILURE,
     INVOKES,
+    NO_VALUE_REF,
     POLL,
     QUEUE_REDRIVE,
     READS,
@@ -599,3 +600,34 @@ def sqs_batch_window_required(m: Model, rule: Rule) -> Iterator[Hit]:
             yield rule.hit(text, batch.place(), t.declared_id(edge.owner),
                            [at_edge(edge, "event source mapping"),
                             *_places(t, edge.source)], when)
+
+
+# -- EA3009: a destination on a queue or broker mapping -------------------------------------------
+
+# Event sources whose mappings take no DestinationConfig, with what keeps their failures instead.
+_NO_DESTINATION = {
+    "sqs": ("SQS queue", "; give the queue a RedrivePolicy with a dead-letter queue instead"),
+    "mq": ("Amazon MQ broker", "; configure redelivery and a dead-letter queue on the broker"),
+    "docdb": ("DocumentDB change stream", ""),
+}
+
+
+def sqs_mapping_with_destination(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    for edge in m.graph.of_kind(INVOKES, POLL):
+        source, advice = _NO_DESTINATION.get(edge.origin or "", (None, ""))
+        config = t.prop_at((*edge.settings, "DestinationConfig"))
+        if source is None or config is None or edge.sam_event == "SNS":
+            continue
+        for found in alternatives(config.raw, config.path, edge.conditions, t.known_conditions):
+            if found.value in (None, NO_VALUE_REF):
+                continue
+            yield rule.hit(
+                f"DestinationConfig on an event source mapping of an {source}: Lambda only "
+                "takes a destination for Kinesis, DynamoDB Streams, MSK and self-managed Kafka "
+                f"sources and rejects this mapping{advice}",
+                Place(found.path, key=found.path == config.path), t.declared_id(edge.owner),
+                [at_edge(edge, "event source mapping"), *_places(t, edge.source)],
+                found.conditions,
+            )
+
