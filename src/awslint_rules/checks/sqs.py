@@ -631,3 +631,56 @@ def sqs_mapping_with_destination(m: Model, rule: Rule) -> Iterator[Hit]:
                 found.conditions,
             )
 
+
+
+# -- WA3005: a dead-letter queue that keeps messages no longer than its source -------------------
+
+
+def _retention(t: Template, queue: Resource) -> list[Branch]:
+    default = t.default(QUEUE, "MessageRetentionPeriod")
+    return _seconds(t, t.effective(queue, "MessageRetentionPeriod"), default)
+
+
+MAX_RETENTION = 1209600  # 14 days
+
+
+def _retention_advice(kept: _Seconds) -> str:
+    if kept.number >= MAX_RETENTION:
+        return ("shorten the source queue's retention: no queue keeps messages longer than "
+                "14 days")
+    return (f"set the DLQ's MessageRetentionPeriod above {kept.number:.0f} s ({MAX_RETENTION} "
+            "s, 14 days, is the maximum)")
+
+
+def _days(kept: _Seconds) -> str:
+    """'345600 s (4 days, the default)', '90 s'."""
+    days = kept.number / 86400
+    parts = [f"{days:g} day{'s' if days != 1 else ''}"] if days >= 1 else []
+    parts += ["the default"] if kept.default else []
+    return f"{kept.number:.0f} s" + (f" ({', '.join(parts)})" if parts else "")
+
+
+def dlq_retention_shorter(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    for edge in m.graph.of_kind(DEAD_LETTERS):
+        source = t.resources.get(edge.source or "")
+        dlq = t.resources.get(edge.target or "")
+        if edge.role != QUEUE_REDRIVE or source is None or dlq is None or dlq.type != QUEUE:
+            continue
+        cases = combine(_kinds(t, source.logical_id), _retention(t, source), _retention(t, dlq),
+                        _exists(edge))
+        for (kind, kept, dlq_kept, _), when in cases:
+            if kind.fifo or dlq_kept.number > kept.number:
+                continue
+            yield rule.hit(
+                f"Dead-letter queue '{dlq.logical_id}' keeps messages {_days(dlq_kept)}, no longer "
+                f"than its source queue '{source.logical_id}' ({_days(kept)}): a standard queue's "
+                "message "
+                "keeps its original enqueue time when it is moved, so it can expire from the "
+                f"DLQ at once; {_retention_advice(kept)}",
+                dlq_kept.place(),
+                dlq.logical_id,
+                [kept.place("source queue retention"), Place(_dlq_site(t, edge.path),
+                                                             message="redrive policy")],
+                when,
+            )
