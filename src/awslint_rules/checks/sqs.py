@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from ..intrinsics import (
     as_number,
     combine,
     items,
+    merge_conditions,
     within,
 )
 from ..load import Path
@@ -684,3 +686,58 @@ def dlq_retention_shorter(m: Model, rule: Rule) -> Iterator[Hit]:
                                                              message="redrive policy")],
                 when,
             )
+
+
+# -- WA3006: a queue consumed by Lambda that gives up after fewer than 5 receives ----------------
+
+RECOMMENDED_MAX_RECEIVE = 5
+
+
+def _max_receive_counts(t: Template, queue: Resource) -> Iterator[Located]:
+    """Each `maxReceiveCount` of the queue's RedrivePolicy (a mapping, a JSON string or a `Sub`
+    of one), on each `Fn::If` branch, located where it is written."""
+    policy = t.prop(queue, "RedrivePolicy")
+    if policy is None:
+        return
+    for found in alternatives(policy.raw, policy.path, (), t.known_conditions):
+        value = found.value
+        if isinstance(value, dict) and set(value) == {"Fn::Sub"}:
+            sub = value["Fn::Sub"]
+            value = sub[0] if isinstance(sub, list) and sub else sub
+        if isinstance(value, str):
+            try:
+                parsed = json.loads(_SUB_TOKEN.sub("0", value))
+            except ValueError:
+                continue
+            count = parsed.get("maxReceiveCount") if isinstance(parsed, dict) else None
+            yield Located(count, found.path, found.conditions)
+        elif isinstance(value, dict) and "maxReceiveCount" in value:
+            yield from alternatives(value["maxReceiveCount"], (*found.path, "maxReceiveCount"),
+                                    found.conditions, t.known_conditions)
+
+
+_SUB_TOKEN = re.compile(r"\$\{[^}]*\}")
+
+
+def lambda_queue_low_max_receive(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    seen: set[tuple[str, Path, Conditions]] = set()
+    for edge, queue in _consumers(m):
+        for count in _max_receive_counts(t, queue):
+            for branch in within(t.branches(count.value), count.conditions):
+                number = as_number(branch.value)
+                when = merge_conditions(branch.conditions, edge.conditions)
+                key = (queue.logical_id, count.path, when or ())
+                if number is None or number >= RECOMMENDED_MAX_RECEIVE or when is None \
+                        or key in seen:
+                    continue
+                seen.add(key)
+                yield rule.hit(
+                    f"Queue '{queue.logical_id}' moves a message to its dead-letter queue after "
+                    f"{number:g} receive{'s' if number != 1 else ''}, and a Lambda function "
+                    "consumes it: receives that end in throttling or a failed batch count too, "
+                    "so messages that would have succeeded end up in the DLQ; set "
+                    f"maxReceiveCount to at least {RECOMMENDED_MAX_RECEIVE}, as AWS recommends",
+                    Place(count.path), queue.logical_id,
+                    [at_edge(edge, "consumer")], when,
+                )
