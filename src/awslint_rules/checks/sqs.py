@@ -741,3 +741,49 @@ def lambda_queue_low_max_receive(m: Model, rule: Rule) -> Iterator[Hit]:
                     Place(count.path), queue.logical_id,
                     [at_edge(edge, "consumer")], when,
                 )
+
+
+# -- IA3008: an SQS batch that fails as a unit ---------------------------------------------------
+
+REPORT_FAILURES = "ReportBatchItemFailures"
+
+
+def _reports_failures(t: Template, edge: Edge) -> list[Branch]:
+    """On each branch, whether the mapping sets `FunctionResponseTypes: [ReportBatchItemFailures]`
+    (None when it cannot be told)."""
+    written = t.prop_at((*edge.settings, "FunctionResponseTypes"))
+    if written is None:
+        return [Branch(False)]
+    found = []
+    for branch in t.branches(written):
+        value = branch.value
+        if value is NO_VALUE or value is None:
+            found.append(Branch(False, branch.conditions))
+        elif isinstance(value, list):
+            texts = [t.resolver.one(item) for item in value]
+            known = all(isinstance(x, str) for x in texts)
+            found.append(Branch(REPORT_FAILURES in texts or (None if not known else False),
+                                branch.conditions))
+    return found
+
+
+def sqs_batch_without_partial_response(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    for edge in _sqs_mappings(m):
+        if edge.sam_event == "SNS":
+            continue  # SAM's SqsSubscription takes no FunctionResponseTypes
+        cases = combine(_batch(t, edge), _reports_failures(t, edge), _exists(edge))
+        for (batch, reports, _), when in cases:
+            if batch.number <= 1 or reports is not False:
+                continue
+            where = at_edge(edge, "") if batch.default else batch.place()
+            yield rule.hit(
+                f"An SQS batch of up to {batch.number:g} messages"
+                f"{' (default 10)' if batch.default else ''} without FunctionResponseTypes: "
+                f"[{REPORT_FAILURES}]: when one message fails, the whole batch returns to the "
+                "queue and the messages that succeeded are processed again; add "
+                f"FunctionResponseTypes: [{REPORT_FAILURES}] and return the failed message ids",
+                where, t.declared_id(edge.owner),
+                [*([] if batch.default else [at_edge(edge, "event source mapping")]),
+                 *_places(t, edge.source)], when,
+            )
