@@ -787,3 +787,73 @@ def sqs_batch_without_partial_response(m: Model, rule: Rule) -> Iterator[Hit]:
                 [*([] if batch.default else [at_edge(edge, "event source mapping")]),
                  *_places(t, edge.source)], when,
             )
+
+
+# -- IA3010: a dead-letter queue nobody is alerted about -----------------------------------------
+
+ALARM = "AWS::CloudWatch::Alarm"
+
+
+def _alarm_metrics(alarm: Resource) -> Iterator[dict[str, Any]]:
+    """The metrics an alarm watches: its own, or each `MetricStat.Metric` of a metric-math alarm."""
+    yield alarm.properties
+    metrics = alarm.properties.get("Metrics")
+    for query in metrics if isinstance(metrics, list) else ():
+        stat = query.get("MetricStat") if isinstance(query, dict) else None
+        metric = stat.get("Metric") if isinstance(stat, dict) else None
+        if isinstance(metric, dict):
+            yield metric
+
+
+def _watched_queue_names(t: Template, metric: dict[str, Any]) -> Iterator[Any]:
+    """The `QueueName` dimension values of an AWS/SQS metric (None when one is unknown)."""
+    if t.resolver.one(metric.get("Namespace")) != "AWS/SQS":
+        return
+    dimensions = metric.get("Dimensions")
+    for dimension in dimensions if isinstance(dimensions, list) else ():
+        if isinstance(dimension, dict) and t.resolver.one(dimension.get("Name")) == "QueueName":
+            yield dimension.get("Value")
+
+
+def _alarmed_queues(t: Template) -> set[str] | None:
+    """The queues of this template an alarm watches; None when an SQS alarm names a queue that
+    cannot be told (it may be any of them)."""
+    by_name = {t.resolver.text(q.properties.get("QueueName")): q.logical_id
+               for q in t.of_type(QUEUE) if "QueueName" in q.properties}
+    watched: set[str] = set()
+    for alarm in t.of_type(ALARM):
+        for metric in _alarm_metrics(alarm):
+            for raw in _watched_queue_names(t, metric):
+                ref = t.reference(raw)
+                name = t.resolver.text(raw)
+                if ref is not None:
+                    watched.add(ref.logical_id)
+                elif name is not None and name in by_name:
+                    watched.add(by_name[name])
+                elif name is None:
+                    return None
+    return watched
+
+
+def dlq_without_alarm(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    watched = _alarmed_queues(t)
+    if watched is None:
+        return
+    dead_letters: dict[str, list[Edge]] = {}
+    for edge in m.graph.of_kind(DEAD_LETTERS):
+        queue = t.resources.get(edge.target or "")
+        if queue is not None and queue.type == QUEUE and queue.logical_id not in watched:
+            dead_letters.setdefault(queue.logical_id, []).append(edge)
+    for queue_id, edges in dead_letters.items():
+        queue = t.resources[queue_id]
+        when = () if any(not e.conditions for e in edges) else edges[0].conditions
+        yield rule.hit(
+            f"Dead-letter queue '{queue_id}' has no CloudWatch alarm in this template: failed "
+            "messages pile up there unseen until they expire; add an AWS::CloudWatch::Alarm on "
+            "Namespace AWS/SQS, MetricName ApproximateNumberOfMessagesVisible, Dimensions "
+            f"[{{Name: QueueName, Value: !GetAtt {queue_id}.QueueName}}], Threshold 0, "
+            "ComparisonOperator GreaterThanThreshold",
+            Place(queue.path, key=True), t.declared_id(queue_id),
+            [at_edge(e, "sends failures here") for e in edges[:3]], when,
+        )
