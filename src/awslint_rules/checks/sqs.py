@@ -474,9 +474,8 @@ def _target_service(t: Template, edge: Edge) -> str:
     owner = t.resources[edge.owner]
     if owner.type == "AWS::Scheduler::Schedule":
         return "EventBridge Scheduler"
-    if owner.type in sam.EVENT_OWNERS and len(edge.path) > 4:
-        event = t.prop_at(edge.path[: edge.path.index("Events") + 2]) \
-            if "Events" in edge.path else None
+    if owner.type in sam.EVENT_OWNERS and "Events" in edge.path:
+        event = t.prop_at(edge.path[: edge.path.index("Events") + 2])
         kind = event.raw.get("Type") if event is not None and isinstance(event.raw, dict) else None
         return "EventBridge Scheduler" if kind == "ScheduleV2" else "EventBridge"
     return "EventBridge"
