@@ -570,7 +570,7 @@ def _batch(t: Template, edge: Edge) -> list[Branch]:
 
 def _source_kinds(t: Template, edge: Edge) -> list[Branch]:
     """Whether the polled queue is FIFO; [unknown] when it cannot be told."""
-    written = t.prop_at((*edge.settings, "EventSourceArn"))
+    written = t.prop_at(_arn_site(t, edge) or (*edge.settings, "EventSourceArn"))
     kinds = _kinds(t, edge.source, written.raw if written is not None else None)
     return kinds or [Branch(None)]
 
