@@ -305,6 +305,10 @@ def _arn_sites(m: Model) -> dict[Path, Conditions]:
     return sites
 
 
+# `${Name}` in a `Sub`: a resource's Ref (`${Name.Attribute}` and `${!Literal}` are not)
+_SUB_NAMES = re.compile(r"\$\{([^}!.][^}.]*)\}")
+
+
 def _queue_urls(t: Template, raw: Any) -> list[str]:
     """The queues of this template whose URL `raw` is or contains: `!Ref Queue`, `${Queue}` in a
     `Sub`, `{Ref: Queue}` in a `Join`."""
@@ -325,15 +329,12 @@ def _queue_urls(t: Template, raw: Any) -> list[str]:
     if function == "Fn::Join" and isinstance(argument, list) and len(argument) == 2 \
             and isinstance(argument[1], list):
         return [q for part in argument[1] for q in _queue_urls(t, part)
-                if _mapping_ref(part)]
+                if _is_ref(part)]
     return []
 
 
-def _mapping_ref(part: Any) -> bool:
+def _is_ref(part: Any) -> bool:
     return isinstance(part, dict) and set(part) == {"Ref"}
-
-
-_SUB_NAMES = re.compile(r"\$\{([^}!.][^}.]*)\}")
 
 
 def _property_name(path: Path) -> str:
@@ -690,6 +691,7 @@ def dlq_retention_shorter(m: Model, rule: Rule) -> Iterator[Hit]:
 # -- WA3006: a queue consumed by Lambda that gives up after fewer than 5 receives ----------------
 
 RECOMMENDED_MAX_RECEIVE = 5
+_SUB_TOKEN = re.compile(r"\$\{[^}]*\}")  # any `${...}` of a Sub
 
 
 def _max_receive_counts(t: Template, queue: Resource) -> Iterator[Located]:
@@ -713,9 +715,6 @@ def _max_receive_counts(t: Template, queue: Resource) -> Iterator[Located]:
         elif isinstance(value, dict) and "maxReceiveCount" in value:
             yield from alternatives(value["maxReceiveCount"], (*found.path, "maxReceiveCount"),
                                     found.conditions, t.known_conditions)
-
-
-_SUB_TOKEN = re.compile(r"\$\{[^}]*\}")
 
 
 def lambda_queue_low_max_receive(m: Model, rule: Rule) -> Iterator[Hit]:
