@@ -707,7 +707,7 @@ def _max_receive_counts(t: Template, queue: Resource) -> Iterator[Located]:
             value = sub[0] if isinstance(sub, list) and sub else sub
         if isinstance(value, str):
             try:
-                parsed = json.loads(_SUB_TOKEN.sub("0", value))
+                parsed = json.loads(_SUB_TOKEN.sub("${}", value))  # a substitution: unknown
             except ValueError:
                 continue
             count = parsed.get("maxReceiveCount") if isinstance(parsed, dict) else None
