@@ -19,6 +19,7 @@ AWS_DEFAULTS: dict[str, Any] = {
     "AWS::SQS::Queue.VisibilityTimeout": 30,
     "AWS::SQS::Queue.MessageRetentionPeriod": 345600,
     "AWS::Lambda::EventSourceMapping.MaximumBatchingWindowInSeconds": 0,
+    "AWS::Lambda::EventSourceMapping.BatchSize.SQS": 10,  # for an SQS source (streams: 100)
     "AWS::Lambda::EventSourceMapping.MaximumRetryAttempts": -1,
     "AWS::Lambda::EventSourceMapping.MaximumRecordAgeInSeconds": -1,
     "AWS::Lambda::EventInvokeConfig.MaximumRetryAttempts": 2,
