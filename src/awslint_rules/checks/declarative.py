@@ -128,10 +128,9 @@ def declarative_check(m: Model, rule: Rule) -> Iterator[Hit]:
     conditions = match.get("all") or [match]
     for resource in t.of_type(*([types] if isinstance(types, str) else types or ())):
         for outcomes in _combinations([_holds(t, resource, c) for c in conditions]):
-            matched_at = next((o.path for o in outcomes if o.path is not None), None)
             yield rule.hit(
                 _message(match.get("message") or rule.summary, resource, outcomes[0].value),
-                _place(t, resource, match.get("at"), matched_at),
+                _place(t, resource, match.get("at"), outcomes[0].path),
                 resource.logical_id,
                 when=_merged(outcomes) or (),
             )
