@@ -1,0 +1,201 @@
+"""S3 buckets: notification destinations and the grants that let S3 deliver to them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from ..catalog import Rule
+from ..findings import Hit, Place
+from ..graph import NOTIFIES, PERMITS, Edge
+from ..intrinsics import merge_conditions
+from ..model import Model
+from ..template import FUNCTION_TYPES, QUEUE, Resource, Template
+
+TOPIC = "AWS::SNS::Topic"
+# A grant S3 can use: to its service principal, or to everyone.
+S3_PRINCIPALS = frozenset({"s3.amazonaws.com", "*"})
+
+
+@dataclass(frozen=True)
+class Destination:
+    """What an S3 notification protocol delivers to, and the grant S3 needs to deliver."""
+
+    noun: str
+    types: frozenset[str]
+    grant_type: str
+    fix: str
+
+
+DESTINATIONS = {
+    "lambda": Destination(
+        "function", FUNCTION_TYPES, "AWS::Lambda::Permission",
+        "add an AWS::Lambda::Permission with Action lambda:InvokeFunction, FunctionName "
+        "!GetAtt {target}.Arn, Principal s3.amazonaws.com and SourceAccount !Ref AWS::AccountId",
+    ),
+    "sqs": Destination(
+        "queue", frozenset({QUEUE}), "AWS::SQS::QueuePolicy",
+        "add an AWS::SQS::QueuePolicy on !Ref {target} that allows Principal Service "
+        "s3.amazonaws.com the action sqs:SendMessage (with an aws:SourceArn condition naming "
+        "the bucket)",
+    ),
+    "sns": Destination(
+        "topic", frozenset({TOPIC}), "AWS::SNS::TopicPolicy",
+        "add an AWS::SNS::TopicPolicy on !Ref {target} that allows Principal Service "
+        "s3.amazonaws.com the action sns:Publish (with an aws:SourceArn condition naming the "
+        "bucket)",
+    ),
+}
+
+
+def _notifications(m: Model) -> Iterator[tuple[Edge, Destination]]:
+    """The notifications a bucket's own NotificationConfiguration declares (SAM `S3` events
+    come with their permission and DependsOn) to a function, queue or topic of this template."""
+    for edge in m.graph.of_kind(NOTIFIES):
+        destination = DESTINATIONS.get(edge.protocol or "")
+        target = m.template.resources.get(edge.target or "")
+        if edge.sam_event or destination is None or target is None:
+            continue
+        if target.type in destination.types:
+            yield edge, destination
+
+
+def _grants(m: Model, edge: Edge) -> list[Edge]:
+    """The permissions or policies that let S3 deliver to the edge's destination (on some
+    branch where the notification exists)."""
+    return [
+        grant for grant in m.graph.into(edge.target or "", PERMITS)
+        if grant.principal in S3_PRINCIPALS
+        and merge_conditions(grant.conditions, edge.conditions) is not None
+    ]
+
+
+def _unreadable_grant(m: Model, destination: Destination) -> bool:
+    """Whether a permission or policy of the destination's kind may grant S3 without the
+    graph knowing: its function, queue or topic, its principal or its document is unresolved."""
+    t = m.template
+    grants = [e for e in m.graph.of_kind(PERMITS)
+              if t.resources.get(e.owner) is not None
+              and t.resources[e.owner].type == destination.grant_type]
+    if any(e.target is None for e in grants):
+        return True
+    read = {e.owner for e in grants}
+    return any(r.logical_id not in read for r in t.of_type(destination.grant_type))
+
+
+def notification_permission_missing(m: Model, rule: Rule) -> Iterator[Hit]:
+    unreadable: dict[str, bool] = {}
+    for edge, destination in _notifications(m):
+        if _grants(m, edge):
+            continue
+        if unreadable.setdefault(edge.protocol or "", _unreadable_grant(m, destination)):
+            continue
+        target = edge.target or ""
+        yield rule.hit(
+            f"Bucket '{edge.source}' sends S3 notifications to {destination.noun} '{target}', "
+            f"but nothing in this template lets s3.amazonaws.com deliver to it: S3 validates the "
+            "destination when CloudFormation creates the bucket, so the deployment fails; "
+            + destination.fix.format(target=target),
+            Place(edge.path),
+            edge.source,
+            [Place(m.template.resources[target].path, key=True, message=destination.noun)],
+            edge.conditions,
+        )
+
+
+# --- WA9010 notification-without-depends-on ------------------------------------------------
+
+_SUB_NAME = re.compile(r"\$\{([^!}.][^}.]*)[.}]")
+
+
+def _referenced(raw: Any, found: set[str]) -> None:
+    """Every logical id (or parameter) `raw` names with Ref, GetAtt or a `${X}` of Fn::Sub."""
+    if isinstance(raw, dict):
+        for key, value in raw.items():
+            if key == "Ref" and isinstance(value, str):
+                found.add(value)
+            elif key == "Fn::GetAtt":
+                head = value[0] if isinstance(value, list) and value else value
+                if isinstance(head, str):
+                    found.add(head.split(".")[0])
+            elif key == "Fn::Sub":
+                text = value[0] if isinstance(value, list) and value else value
+                if isinstance(text, str):
+                    found.update(_SUB_NAME.findall(text))
+            _referenced(value, found)
+    elif isinstance(raw, list):
+        for value in raw:
+            _referenced(value, found)
+
+
+def _direct_dependencies(t: Template, logical_id: str) -> set[str]:
+    """The resources CloudFormation creates before this one: its DependsOn and references."""
+    body = (t.document.data.get("Resources") or {}).get(logical_id)
+    if not isinstance(body, dict):
+        return set()
+    found: set[str] = set()
+    depends_on = body.get("DependsOn")
+    for name in depends_on if isinstance(depends_on, list) else [depends_on]:
+        if isinstance(name, str):
+            found.add(name)
+    _referenced(body.get("Properties"), found)
+    return {name for name in found if name in t.resources and name != logical_id}
+
+
+def _dependencies(t: Template, logical_id: str) -> set[str]:
+    """Every resource created before this one, transitively."""
+    seen: set[str] = set()
+    pending = [logical_id]
+    while pending:
+        for name in _direct_dependencies(t, pending.pop()):
+            if name not in seen:
+                seen.add(name)
+                pending.append(name)
+    return seen
+
+
+def _depends_on_place(bucket: Resource, t: Template) -> Place:
+    """The bucket's DependsOn, or its logical id when it has none."""
+    written = t.prop_at((*bucket.path, "DependsOn"))
+    return Place(written.path) if written is not None else Place(bucket.path, key=True)
+
+
+def notification_without_depends_on(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    before: dict[str, set[str]] = {}
+    reported: set[tuple[str, str | None]] = set()
+    for edge, destination in _notifications(m):
+        bucket_id = edge.source or ""
+        if (bucket_id, edge.target) in reported:
+            continue
+        grants = {g.owner: g for g in _grants(m, edge) if g.owner in t.resources}
+        if not grants:
+            continue  # EA9004 reports the missing grant
+        dependencies = before.setdefault(bucket_id, _dependencies(t, bucket_id))
+        if dependencies.intersection(grants):
+            continue
+        reported.add((bucket_id, edge.target))
+        names = " or ".join(f"'{owner}'" for owner in sorted(grants))
+        first = sorted(grants)[0]
+        if bucket_id in _dependencies(t, first):
+            consequence = (f"'{first}' refers to the bucket, so CloudFormation always creates it "
+                           "after the bucket and S3's validation of the destination fails; build "
+                           "the bucket ARN in it from a name (e.g. !Sub 'arn:${AWS::Partition}:"
+                           "s3:::${BucketName}' with a parameter) instead of referring to the "
+                           f"bucket, and add `DependsOn: {first}` to the bucket")
+        else:
+            consequence = ("CloudFormation may create the bucket first, and S3's validation of "
+                           f"the destination then fails; add `DependsOn: {first}` to the bucket")
+        yield rule.hit(
+            f"Bucket '{bucket_id}' sends S3 notifications to {destination.noun} "
+            f"'{edge.target}' but does not DependsOn {names}, which lets S3 deliver to it: "
+            + consequence,
+            _depends_on_place(t.resources[bucket_id], t),
+            bucket_id,
+            [Place(edge.path, message="notification destination"),
+             *(Place(t.resources[owner].path, key=True, message="grant to S3")
+               for owner in sorted(grants))],
+            edge.conditions,
+        )
