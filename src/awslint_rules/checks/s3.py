@@ -10,7 +10,8 @@ from typing import Any
 from ..catalog import Rule
 from ..findings import Hit, Place
 from ..graph import NOTIFIES, PERMITS, Edge
-from ..intrinsics import merge_conditions
+from ..intrinsics import UNKNOWN, Branch, Located, alternatives, items, merge_conditions, within
+from ..load import Path
 from ..model import Model
 from ..template import FUNCTION_TYPES, QUEUE, Resource, Template
 
@@ -198,4 +199,106 @@ def notification_without_depends_on(m: Model, rule: Rule) -> Iterator[Hit]:
              *(Place(t.resources[owner].path, key=True, message="grant to S3")
                for owner in sorted(grants))],
             edge.conditions,
+        )
+
+
+# --- EA9002 s3-replication-without-versioning, WA9003 s3-versions-without-expiry ------------
+
+BUCKET = "AWS::S3::Bucket"
+NO_VALUE_REF = {"Ref": "AWS::NoValue"}
+
+
+def _versioning(t: Template, bucket: Resource) -> list[Branch]:
+    """The bucket's versioning status on each branch: 'Enabled', 'Suspended', NO_VALUE (never
+    enabled) or UNKNOWN."""
+    return t.values_along(t.prop(bucket, "VersioningConfiguration"), ("Status",))
+
+
+def _unversioned(t: Template, bucket: Resource) -> list[Branch]:
+    """The branches on which the bucket's versioning is certainly not enabled."""
+    return [b for b in _versioning(t, bucket)
+            if b.value is not UNKNOWN and not _is_enabled(b.value)]
+
+
+def _is_enabled(value: Any) -> bool:
+    return isinstance(value, str) and value == "Enabled"
+
+
+def _versioning_place(t: Template, bucket: Resource, fallback: Place) -> Place:
+    """The written versioning Status (e.g. Suspended), or `fallback` when there is none."""
+    status = t.prop(bucket, "VersioningConfiguration", "Status")
+    return Place(status.path) if status is not None else fallback
+
+
+def _replication_destinations(t: Template, replication: Located) -> Iterator[Located]:
+    """Each rule's Destination.Bucket, on each `Fn::If` branch, located where it is written."""
+    rules = _mapping(replication.value).get("Rules")
+    for rule_item in items(rules, (*replication.path, "Rules"), replication.conditions,
+                           t.known_conditions):
+        destination = _mapping(rule_item.value).get("Destination")
+        for written in alternatives(destination, (*rule_item.path, "Destination"),
+                                    rule_item.conditions, t.known_conditions):
+            bucket = _mapping(written.value).get("Bucket")
+            if bucket is not None:
+                yield Located(bucket, (*written.path, "Bucket"), written.conditions)
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def replication_without_versioning(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    for bucket in t.of_type(BUCKET):
+        written = t.prop(bucket, "ReplicationConfiguration")
+        if written is None:
+            continue
+        for replication in alternatives(written.raw, written.path, (),
+                                        t.known_conditions):
+            if not isinstance(replication.value, dict) or replication.value == NO_VALUE_REF:
+                continue
+            yield from _source_unversioned(t, rule, bucket, replication)
+            for destination in _replication_destinations(t, replication):
+                yield from _destination_unversioned(t, rule, bucket, destination)
+
+
+def _source_unversioned(t: Template, rule: Rule, bucket: Resource,
+                        replication: Located) -> Iterator[Hit]:
+    key = Place(written_key(replication.path), key=True)
+    for branch in within(_unversioned(t, bucket), replication.conditions):
+        state = ("is Suspended" if branch.value == "Suspended"
+                 else "is not enabled (no VersioningConfiguration)")
+        yield rule.hit(
+            f"Bucket '{bucket.logical_id}' has a ReplicationConfiguration but its versioning "
+            f"{state}: S3 rejects a replication configuration on an unversioned bucket and the "
+            "deployment fails; set VersioningConfiguration: {Status: Enabled}",
+            _versioning_place(t, bucket, key),
+            bucket.logical_id,
+            [Place(replication.path, key=True, message="replication configuration")]
+            if branch.value == "Suspended" else [],
+            branch.conditions,
+        )
+
+
+def written_key(path: Path) -> Path:
+    """The property whose value an `Fn::If` branch path points into."""
+    return path[: path.index("Fn::If")] if "Fn::If" in path else path
+
+
+def _destination_unversioned(t: Template, rule: Rule, source: Resource,
+                             destination: Located) -> Iterator[Hit]:
+    target = t.resource_at(destination.value)
+    if target is None or target.type != BUCKET or target.logical_id == source.logical_id:
+        return
+    for branch in within(_unversioned(t, target), destination.conditions):
+        yield rule.hit(
+            f"Bucket '{source.logical_id}' replicates to bucket '{target.logical_id}', whose "
+            "versioning is not enabled: S3 can replicate only into a versioned bucket, so "
+            "nothing is replicated (each object fails with DstBucketUnversioned); set "
+            f"VersioningConfiguration: {{Status: Enabled}} on '{target.logical_id}'",
+            Place(destination.path),
+            source.logical_id,
+            [_versioning_place(t, target, Place(target.path, key=True,
+                                                message="destination bucket"))],
+            branch.conditions,
         )
