@@ -10,7 +10,17 @@ from typing import Any
 from ..catalog import Rule
 from ..findings import Hit, Place
 from ..graph import NOTIFIES, PERMITS, Edge
-from ..intrinsics import UNKNOWN, Branch, Located, alternatives, items, merge_conditions, within
+from ..intrinsics import (
+    NO_VALUE,
+    UNKNOWN,
+    Branch,
+    Located,
+    alternatives,
+    combine,
+    items,
+    merge_conditions,
+    within,
+)
 from ..load import Path
 from ..model import Model
 from ..template import FUNCTION_TYPES, QUEUE, Resource, Template
@@ -302,3 +312,48 @@ def _destination_unversioned(t: Template, rule: Rule, source: Resource,
                                                 message="destination bucket"))],
             branch.conditions,
         )
+
+
+EXPIRY_KEYS = ("NoncurrentVersionExpiration", "NoncurrentVersionExpirationInDays")
+
+
+def _expires_noncurrent(t: Template, rule_item: Any) -> bool:
+    """A lifecycle rule that may be enabled and expires noncurrent versions (any `Fn::If` side)."""
+    for side in alternatives(rule_item, (), (), t.known_conditions):
+        found = _mapping(side.value)
+        status = t.resolver.one(found.get("Status"))
+        if status != "Disabled" and any(key in found for key in EXPIRY_KEYS):
+            return True
+    return False
+
+
+def _never_expiring(t: Template, bucket: Resource) -> list[Branch]:
+    """The branches on which no enabled lifecycle rule expires noncurrent versions."""
+    rules = t.values_along(t.prop(bucket, "LifecycleConfiguration"), ("Rules",))
+    return [branch for branch in rules if branch.value is NO_VALUE or branch.value is None
+            or (isinstance(branch.value, list)
+                and not any(_expires_noncurrent(t, item) for item in branch.value))]
+
+
+def versions_without_expiry(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    for bucket in t.of_type(BUCKET):
+        enabled = [b for b in _versioning(t, bucket) if _is_enabled(b.value)]
+        if not enabled:
+            continue
+        lifecycle = t.prop(bucket, "LifecycleConfiguration")
+        related = [Place(lifecycle.path, key=True, message="lifecycle rules")] if lifecycle else []
+        at = _versioning_place(t, bucket, Place(
+            written_key(t.prop(bucket, "VersioningConfiguration").path), key=True))
+        for (_, _), when in combine(enabled, _never_expiring(t, bucket)):
+            yield rule.hit(
+                f"Bucket '{bucket.logical_id}' is versioned but no enabled lifecycle rule "
+                "expires noncurrent versions: every overwritten or deleted object stays stored "
+                "(and billed) forever; add a LifecycleConfiguration rule with Status: Enabled and "
+                "NoncurrentVersionExpiration: {NoncurrentDays: 30} (or the days you need to "
+                "keep old versions)",
+                at,
+                bucket.logical_id,
+                related,
+                when,
+            )
