@@ -28,6 +28,7 @@ DEAD_LETTERS = "dead_letters"  # whose failures -> the queue or topic that recei
 SUBSCRIBES = "subscribes"  # topic -> endpoint
 PERMITS = "permits"  # principal service -> function, queue or topic
 NOTIFIES = "notifies"  # bucket -> the function, queue or topic its S3 notifications deliver to
+CONTAINS = "contains"  # DB cluster -> each DB instance in it
 
 # Edge.role of dead_letters: whose failures the dead-letter queue (or destination) receives.
 QUEUE_REDRIVE = "queue-redrive"  # a queue's RedrivePolicy
@@ -807,6 +808,29 @@ def _function(w: _Wiring, r: Resource) -> None:
     (_sam_function if r.type == SAM_FUNCTION else _lambda_function)(w, r)
 
 
+# -- databases ------------------------------------------------------------------------------------
+
+DB_CLUSTER = "AWS::RDS::DBCluster"
+
+
+def _db_instance(w: _Wiring, r: Resource) -> None:
+    """The cluster an instance joins: its `DBClusterIdentifier` refers to a cluster of this
+    template, or names one (RDS identifiers are case-insensitive)."""
+    raw = r.properties.get("DBClusterIdentifier")
+    if raw is None:
+        return
+    cluster = w.t.resource_at(raw)
+    if cluster is None:
+        name = (w.t.resolver.text(raw) or "").lower()
+        named = [c for c in w.t.of_type(DB_CLUSTER)
+                 if name and (w.t.resolver.text(c.properties.get("DBClusterIdentifier")) or ""
+                              ).lower() == name]
+        cluster = named[0] if len(named) == 1 else None
+    if cluster is not None and cluster.type == DB_CLUSTER:
+        w.add(CONTAINS, cluster.logical_id, r.logical_id, r,
+              (*r.properties_path, "DBClusterIdentifier"), r.properties_path)
+
+
 # -- SAM connectors -------------------------------------------------------------------------------
 
 # A connector's source type -> the service principal of the permission or policy SAM writes.
@@ -887,4 +911,5 @@ BUILDERS: dict[str, Builder] = {
     "AWS::SQS::QueuePolicy": _resource_policy("Queues"),
     "AWS::SNS::TopicPolicy": _resource_policy("Topics"),
     "AWS::Serverless::Connector": _connector,
+    "AWS::RDS::DBInstance": _db_instance,
 }

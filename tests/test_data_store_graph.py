@@ -1,8 +1,8 @@
-"""S3 notifications and the grants that let S3 deliver: edges of the graph."""
+"""Data stores in the graph: S3 notifications, the grants that let S3 deliver, DB clusters."""
 
 from __future__ import annotations
 
-from awslint_rules.graph import INVOKES, NOTIFIES, PERMITS, build_graph
+from awslint_rules.graph import CONTAINS, INVOKES, NOTIFIES, PERMITS, build_graph
 from awslint_rules.load import load_document
 from awslint_rules.template import Template
 
@@ -118,3 +118,27 @@ Resources:
     found = {(e.owner, e.target, e.principal) for e in _edges(text, PERMITS)}
     assert found == {("Topic", "Queue", "sns.amazonaws.com"),
                      ("Standalone", "Fn", "s3.amazonaws.com")}
+
+
+def test_db_cluster_contains_instances_by_reference_or_name():
+    text = """
+Resources:
+  Cluster:
+    Type: AWS::RDS::DBCluster
+    Properties: {Engine: aurora-mysql, DBClusterIdentifier: Orders}
+  ByRef:
+    Type: AWS::RDS::DBInstance
+    Properties: {DBClusterIdentifier: !Ref Cluster}
+  ByName:
+    Type: AWS::RDS::DBInstance
+    Properties: {DBClusterIdentifier: orders}
+  Elsewhere:
+    Type: AWS::RDS::DBInstance
+    Properties: {DBClusterIdentifier: other-cluster}
+  Standalone:
+    Type: AWS::RDS::DBInstance
+    Properties: {Engine: postgres}
+"""
+    edges = _edges(text, CONTAINS)
+    assert [(e.source, e.target, e.path[-1]) for e in edges] == [
+        ("Cluster", "ByRef", "DBClusterIdentifier"), ("Cluster", "ByName", "DBClusterIdentifier")]
