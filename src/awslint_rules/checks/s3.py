@@ -276,8 +276,7 @@ def _source_unversioned(t: Template, rule: Rule, bucket: Resource,
                         replication: Located) -> Iterator[Hit]:
     key = Place(written_key(replication.path), key=True)
     for branch in within(_unversioned(t, bucket), replication.conditions):
-        state = ("is Suspended" if branch.value == "Suspended"
-                 else "is not enabled (no VersioningConfiguration)")
+        state = "is Suspended" if branch.value == "Suspended" else "is not enabled"
         yield rule.hit(
             f"Bucket '{bucket.logical_id}' has a ReplicationConfiguration but its versioning "
             f"{state}: S3 rejects a replication configuration on an unversioned bucket and the "
