@@ -274,7 +274,7 @@ def replication_without_versioning(m: Model, rule: Rule) -> Iterator[Hit]:
 
 def _source_unversioned(t: Template, rule: Rule, bucket: Resource,
                         replication: Located) -> Iterator[Hit]:
-    key = Place(written_key(replication.path), key=True)
+    key = Place(_written_key(replication.path), key=True)
     for branch in within(_unversioned(t, bucket), replication.conditions):
         state = "is Suspended" if branch.value == "Suspended" else "is not enabled"
         yield rule.hit(
@@ -289,7 +289,7 @@ def _source_unversioned(t: Template, rule: Rule, bucket: Resource,
         )
 
 
-def written_key(path: Path) -> Path:
+def _written_key(path: Path) -> Path:
     """The property whose value an `Fn::If` branch path points into."""
     return path[: path.index("Fn::If")] if "Fn::If" in path else path
 
@@ -343,7 +343,7 @@ def versions_without_expiry(m: Model, rule: Rule) -> Iterator[Hit]:
         lifecycle = t.prop(bucket, "LifecycleConfiguration")
         related = [Place(lifecycle.path, key=True, message="lifecycle rules")] if lifecycle else []
         at = _versioning_place(t, bucket, Place(
-            written_key(t.prop(bucket, "VersioningConfiguration").path), key=True))
+            _written_key(t.prop(bucket, "VersioningConfiguration").path), key=True))
         for (_, _), when in combine(enabled, _never_expiring(t, bucket)):
             yield rule.hit(
                 f"Bucket '{bucket.logical_id}' is versioned but no enabled lifecycle rule "
