@@ -182,8 +182,8 @@ def notification_without_depends_on(m: Model, rule: Rule) -> Iterator[Hit]:
         if (bucket_id, edge.target) in reported:
             continue
         grants = {g.owner: g for g in _grants(m, edge) if g.owner in t.resources}
-        if not grants:
-            continue  # EA9004 reports the missing grant
+        if not grants or bucket_id in grants:
+            continue  # EA9004 reports a missing grant; a connector in the bucket needs no DependsOn
         dependencies = before.setdefault(bucket_id, _dependencies(t, bucket_id))
         if dependencies.intersection(grants):
             continue
