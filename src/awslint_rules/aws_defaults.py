@@ -24,4 +24,9 @@ AWS_DEFAULTS: dict[str, Any] = {
     "AWS::Lambda::EventSourceMapping.MaximumRecordAgeInSeconds": -1,
     "AWS::Lambda::EventInvokeConfig.MaximumRetryAttempts": 2,
     "AWS::Lambda::EventInvokeConfig.MaximumEventAgeInSeconds": 21600,
+    "AWS::DynamoDB::Table.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled": False,
+    "AWS::RDS::DBInstance.MultiAZ": False,
+    "AWS::KMS::Key.EnableKeyRotation": False,
+    "AWS::KMS::Key.KeySpec": "SYMMETRIC_DEFAULT",
+    "AWS::KMS::Key.Origin": "AWS_KMS",
 }

@@ -27,6 +27,8 @@ READS = "reads"  # pipe -> the queue or stream it polls
 DEAD_LETTERS = "dead_letters"  # whose failures -> the queue or topic that receives them
 SUBSCRIBES = "subscribes"  # topic -> endpoint
 PERMITS = "permits"  # principal service -> function, queue or topic
+NOTIFIES = "notifies"  # bucket -> the function, queue or topic its S3 notifications deliver to
+CONTAINS = "contains"  # DB cluster -> each DB instance in it
 
 # Edge.role of dead_letters: whose failures the dead-letter queue (or destination) receives.
 QUEUE_REDRIVE = "queue-redrive"  # a queue's RedrivePolicy
@@ -251,6 +253,8 @@ def build_graph(template: Template) -> Graph:
         builder = BUILDERS.get(resource.type)
         if builder is not None:
             builder(wiring, resource)
+        if resource.declared_at is None:
+            _embedded_connectors(wiring, resource)
     return wiring.graph
 
 
@@ -469,6 +473,9 @@ def _sam_function_event(w: _Wiring, r: Resource, name: str, event: dict[str, Any
                   conditions=conditions)
     if principal:
         w.add(PERMITS, None, permitted, r, path, settings, principal=principal, sam_event=kind)
+    if kind == "S3":  # SAM writes the notification into the bucket (and makes it DependsOn)
+        w.add(NOTIFIES, source, r.logical_id, r, path, settings, origin="s3",
+              protocol="lambda", sam_event=kind)
     dlq = props.get("DeadLetterConfig")
     if principal == "events.amazonaws.com" and isinstance(dlq, dict) and "Arn" not in dlq:
         # SAM creates the dead-letter queue and a policy letting EventBridge send to it
@@ -607,12 +614,29 @@ def _api_v2_integration(w: _Wiring, r: Resource) -> None:
 # -- push sources ---------------------------------------------------------------------------------
 
 
+# NotificationConfiguration list -> (the key naming each destination, NOTIFIES protocol)
+S3_NOTIFICATIONS = {
+    "LambdaConfigurations": ("Function", "lambda"),
+    "QueueConfigurations": ("Queue", "sqs"),
+    "TopicConfigurations": ("Topic", "sns"),
+}
+
+
 def _bucket(w: _Wiring, r: Resource) -> None:
-    notifications = _mapping(r.properties.get("NotificationConfiguration"))
-    path = (*r.properties_path, "NotificationConfiguration", "LambdaConfigurations")
-    for item in w.items(notifications.get("LambdaConfigurations"), path):
-        w.invoke(w.function(_mapping(item.value).get("Function")), r.logical_id, r, item.path,
-                 origin="s3", mode=ASYNC, conditions=item.conditions)
+    """Notifies edges located at each destination value (`Function`, `Queue`, `Topic`), and
+    the asynchronous invocation of each function."""
+    base = (*r.properties_path, "NotificationConfiguration")
+    for config in w.values(r.properties.get("NotificationConfiguration"), base):
+        for key, (field_name, protocol) in S3_NOTIFICATIONS.items():
+            listed = _mapping(config.value).get(key)
+            for item in w.items(listed, (*config.path, key), config.conditions):
+                raw = _mapping(item.value).get(field_name)
+                function = w.function(raw) if protocol == "lambda" else None
+                target = function[0] if function else w.resource_id(raw)
+                w.add(NOTIFIES, r.logical_id, target, r, (*item.path, field_name), item.path,
+                      origin="s3", protocol=protocol, conditions=item.conditions)
+                w.invoke(function, r.logical_id, r, item.path, origin="s3", mode=ASYNC,
+                         conditions=item.conditions)
 
 
 def _subscription(w: _Wiring, r: Resource) -> None:
@@ -771,6 +795,10 @@ def _resource_policy(key: str) -> Builder:
 
 
 def _principal_services(principal: Any) -> list[str]:
+    """The service principals a statement names, and "*" when it allows everyone
+    (`Principal: "*"` or `{AWS: "*"}`), who include every service."""
+    if principal == "*" or _mapping(principal).get("AWS") in ("*", ["*"]):
+        return ["*"]
     service = _mapping(principal).get("Service")
     services = service if isinstance(service, list) else [service]
     return [s for s in services if isinstance(s, str)]
@@ -778,6 +806,80 @@ def _principal_services(principal: Any) -> list[str]:
 
 def _function(w: _Wiring, r: Resource) -> None:
     (_sam_function if r.type == SAM_FUNCTION else _lambda_function)(w, r)
+
+
+# -- databases ------------------------------------------------------------------------------------
+
+DB_CLUSTER = "AWS::RDS::DBCluster"
+
+
+def _db_instance(w: _Wiring, r: Resource) -> None:
+    """The cluster an instance joins: its `DBClusterIdentifier` refers to a cluster of this
+    template, or names one (RDS identifiers are case-insensitive)."""
+    raw = r.properties.get("DBClusterIdentifier")
+    if raw is None:
+        return
+    cluster = w.t.resource_at(raw)
+    if cluster is None:
+        name = (w.t.resolver.text(raw) or "").lower()
+        named = [c for c in w.t.of_type(DB_CLUSTER)
+                 if name and (w.t.resolver.text(c.properties.get("DBClusterIdentifier")) or ""
+                              ).lower() == name]
+        cluster = named[0] if len(named) == 1 else None
+    if cluster is not None and cluster.type == DB_CLUSTER:
+        w.add(CONTAINS, cluster.logical_id, r.logical_id, r,
+              (*r.properties_path, "DBClusterIdentifier"), r.properties_path)
+
+
+# -- SAM connectors -------------------------------------------------------------------------------
+
+# A connector's source type -> the service principal of the permission or policy SAM writes.
+CONNECTOR_PRINCIPALS = {
+    "AWS::S3::Bucket": "s3.amazonaws.com",
+    "AWS::SNS::Topic": "sns.amazonaws.com",
+    "AWS::Events::Rule": "events.amazonaws.com",
+    "AWS::ApiGateway::RestApi": "apigateway.amazonaws.com",
+    "AWS::ApiGatewayV2::Api": "apigateway.amazonaws.com",
+    "AWS::Serverless::Api": "apigateway.amazonaws.com",
+    "AWS::Serverless::HttpApi": "apigateway.amazonaws.com",
+}
+
+
+def _connector_end(w: _Wiring, end: Any) -> tuple[str | None, str | None]:
+    """(logical id, type) of a connector's Source or Destination (`Id`, or `Type` + `Arn`)."""
+    end = _mapping(end)
+    if isinstance(end.get("Id"), str):
+        resource = w.t.resources.get(end["Id"])
+        return (resource.logical_id, resource.type) if resource else (None, None)
+    kind = w.t.resolver.one(end.get("Type"))
+    return w.resource_id(end.get("Arn")), kind if isinstance(kind, str) else None
+
+
+def _connector_permits(w: _Wiring, owner: Resource, props: dict[str, Any], path: Path,
+                       source: Any) -> None:
+    """The permission or resource policy SAM writes for a connector with `Write` from a
+    service source (an `S3` bucket to a function is a Lambda permission for s3)."""
+    _, source_type = _connector_end(w, source)
+    principal = CONNECTOR_PRINCIPALS.get(source_type or "")
+    permissions = props.get("Permissions")
+    if principal is None or not isinstance(permissions, list) or "Write" not in permissions:
+        return
+    destinations = props.get("Destination")
+    for destination in destinations if isinstance(destinations, list) else [destinations]:
+        target, _ = _connector_end(w, destination)
+        w.add(PERMITS, None, target, owner, path, principal=principal)
+
+
+def _connector(w: _Wiring, r: Resource) -> None:
+    _connector_permits(w, r, r.properties, r.path, r.properties.get("Source"))
+
+
+def _embedded_connectors(w: _Wiring, r: Resource) -> None:
+    """A SAM `Connectors` attribute: connectors whose source is the resource declaring them."""
+    body = _mapping(_mapping(w.t.document.data.get("Resources")).get(r.logical_id))
+    for name, connector in _mapping(body.get("Connectors")).items():
+        props = _mapping(_mapping(connector).get("Properties"))
+        _connector_permits(w, r, props, (*r.path, "Connectors", name), {"Id": r.logical_id})
 
 
 BUILDERS: dict[str, Builder] = {
@@ -808,4 +910,6 @@ BUILDERS: dict[str, Builder] = {
     QUEUE: _queue,
     "AWS::SQS::QueuePolicy": _resource_policy("Queues"),
     "AWS::SNS::TopicPolicy": _resource_policy("Topics"),
+    "AWS::Serverless::Connector": _connector,
+    "AWS::RDS::DBInstance": _db_instance,
 }
