@@ -40,6 +40,8 @@ BUS_DLQ = "bus-dlq"  # an event bus's DeadLetterConfig
 
 # An edge's qualifier when it cannot be resolved: it may be any version or alias.
 ANY_QUALIFIER = "*"
+# A permits edge's principal when it cannot be resolved: it may be any principal.
+UNKNOWN_PRINCIPAL = "?"
 
 # Event source resource type -> Edge.origin of an event source mapping reading from it.
 SOURCE_ORIGINS = {
@@ -174,6 +176,11 @@ class _Wiring:
         qualifier = text.split(":")[7] if text.count(":") >= 7 else None
         return function_id, qualifier
 
+    def named_function(self, name: str) -> tuple[str, str | None] | None:
+        """The function of this template whose FunctionName is `name`."""
+        function_id = self._named.get(("lambda", name))
+        return (function_id, None) if function_id else None
+
     def _follow_to_function(self, ref: Ref, depth: int) -> tuple[str, str | None] | None:
         resource = self.t.resources.get(ref.logical_id)
         if resource is None or depth > 3:
@@ -247,10 +254,13 @@ Builder = Callable[[_Wiring, Resource], None]
 
 def build_graph(template: Template) -> Graph:
     wiring = _Wiring(template)
+    declared = _mapping(template.document.data.get("Resources"))
     for resource in template.resources.values():
         builder = BUILDERS.get(resource.type)
         if builder is not None:
             builder(wiring, resource)
+        if "Connectors" in _mapping(declared.get(resource.logical_id)):
+            _embedded_connectors(wiring, resource, declared[resource.logical_id]["Connectors"])
     return wiring.graph
 
 
@@ -377,8 +387,14 @@ def _invoke_destinations(w: _Wiring, owner: Resource, function: str, path: Path,
 
 def _permission(w: _Wiring, r: Resource) -> None:
     function = w.function(r.properties.get("FunctionName"))
-    principal = w.t.resolver.one(r.properties.get("Principal"))
-    if function is not None and isinstance(principal, str):
+    name = w.t.resolver.text(r.properties.get("FunctionName"))
+    if function is None and name and ":" not in name:  # FunctionName: my-function
+        function = w.named_function(name)
+    raw = r.properties.get("Principal")
+    principal = w.t.resolver.one(raw)
+    if not isinstance(principal, str):  # `!Sub apigateway.${AWS::URLSuffix}`, a parameter...
+        principal = w.t.resolver.text(raw) or UNKNOWN_PRINCIPAL
+    if function is not None:
         w.add(PERMITS, None, function[0], r, r.path, r.properties_path, principal=principal,
               qualifier=function[1])
 
@@ -776,6 +792,55 @@ def _principal_services(principal: Any) -> list[str]:
     return [s for s in services if isinstance(s, str)]
 
 
+# -- SAM connectors -------------------------------------------------------------------------------
+
+# Source type of a connector -> the principal of the Lambda permission SAM creates for `Write`
+# to a function.
+CONNECTOR_PRINCIPALS = {
+    **dict.fromkeys(("AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api",
+                     "AWS::Serverless::Api", "AWS::Serverless::HttpApi"),
+                    "apigateway.amazonaws.com"),
+    "AWS::SNS::Topic": "sns.amazonaws.com",
+    "AWS::S3::Bucket": "s3.amazonaws.com",
+    "AWS::Events::Rule": "events.amazonaws.com",
+}
+
+
+def _connector(w: _Wiring, r: Resource) -> None:
+    _connect(w, r, r.properties.get("Source"), r.properties, r.properties_path)
+
+
+def _embedded_connectors(w: _Wiring, source: Resource, connectors: Any) -> None:
+    """`Connectors` beside a resource's `Properties`: the resource is the source."""
+    for name, connector in _mapping(connectors).items():
+        path = (*source.path, "Connectors", name, "Properties")
+        _connect(w, source, {"Id": source.logical_id},
+                 _mapping(_mapping(connector).get("Properties")), path)
+
+
+def _connect(w: _Wiring, owner: Resource, source: Any, props: dict[str, Any],
+             path: Path) -> None:
+    """The Lambda permission SAM creates when a connector lets a service write to a function."""
+    permissions = props.get("Permissions")
+    if not isinstance(permissions, list) or "Write" not in permissions:
+        return
+    source_type = _mapping(source).get("Type")
+    source_id = _mapping(source).get("Id")
+    if isinstance(source_id, str) and source_id in w.t.resources:
+        source_type = w.t.resources[source_id].type
+    principal = CONNECTOR_PRINCIPALS.get(source_type) if isinstance(source_type, str) else None
+    destinations = props.get("Destination")
+    for destination in destinations if isinstance(destinations, list) else [destinations]:
+        target_id = _mapping(destination).get("Id")
+        if isinstance(target_id, str) and target_id in w.t.resources:
+            function = (target_id, None) if w.t.resources[target_id].type in FUNCTION_TYPES \
+                else None
+        else:
+            function = w.function(_mapping(destination).get("Arn"))
+        if principal is not None and function is not None:
+            w.add(PERMITS, None, function[0], owner, owner.path, path, principal=principal)
+
+
 def _function(w: _Wiring, r: Resource) -> None:
     (_sam_function if r.type == SAM_FUNCTION else _lambda_function)(w, r)
 
@@ -787,6 +852,7 @@ BUILDERS: dict[str, Builder] = {
     sam.SAM_STATE_MACHINE: _sam_state_machine,
     "AWS::Lambda::EventInvokeConfig": _event_invoke_config,
     "AWS::Lambda::Permission": _permission,
+    "AWS::Serverless::Connector": _connector,
     "AWS::Serverless::Api": _sam_api,
     "AWS::Serverless::HttpApi": _sam_api,
     "AWS::ApiGateway::RestApi": _rest_api,

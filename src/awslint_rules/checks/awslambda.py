@@ -18,6 +18,7 @@ from ..graph import (
     PERMITS,
     POLL,
     SYNC,
+    UNKNOWN_PRINCIPAL,
     Edge,
 )
 from ..intrinsics import (
@@ -456,3 +457,121 @@ def environment_too_large(m: Model, rule: Rule) -> Iterator[Hit]:
                 function.logical_id,
                 when=when,
             )
+
+
+# --- EA2008 api-lambda-permission-missing ---------------------------------------------------
+
+API_ORIGINS = {"rest-api": "REST API", "http-api": "HTTP API", "websocket-api": "WebSocket API",
+               "api-v2": "API"}
+API_PRINCIPAL = "apigateway.amazonaws.com"
+PERMISSION = "AWS::Lambda::Permission"
+# Where an integration names the role API Gateway assumes to invoke the function instead.
+CREDENTIAL_KEYS = ("Credentials", "CredentialsArn", "credentials")
+URI_KEYS = ("Uri", "IntegrationUri", "uri")
+
+
+def _lets_api_gateway(permit: Edge) -> bool:
+    """A permission for API Gateway (`apigateway.${AWS::URLSuffix}` too), for everyone, or for
+    a principal we cannot resolve."""
+    principal = permit.principal or UNKNOWN_PRINCIPAL
+    return principal.startswith("apigateway.") or principal in ("*", UNKNOWN_PRINCIPAL)
+
+
+def _permits(permit: Edge, qualifier: str | None) -> bool:
+    """A permission on the whole function is taken to cover its aliases too; one on an alias or
+    version covers only invocations of that alias or version."""
+    if permit.qualifier in (None, ANY_QUALIFIER) or qualifier == ANY_QUALIFIER:
+        return True
+    return permit.qualifier == qualifier
+
+
+def _without_credentials(t: Template, edge: Edge) -> list[Conditions]:
+    """The condition sets under which the integration exists and names no credentials role."""
+    found: list[Conditions] = [edge.conditions]
+    for key in CREDENTIAL_KEYS:
+        absent = t.absent_when(t.prop_at((*edge.settings, key)))
+        found = [merged for conditions in found for branch in absent
+                 if (merged := merge_conditions(conditions, branch.conditions)) is not None]
+    return found
+
+
+def _uri_place(t: Template, edge: Edge, message: str) -> Place:
+    """The integration's URI (or quick create's Target) where it is written."""
+    if edge.path[-1] in URI_KEYS or edge.path[-1] == "Target":
+        return Place(edge.path, message=message)
+    for key in URI_KEYS:
+        if t.prop_at((*edge.path, key)) is not None:
+            return Place((*edge.path, key), message=message)
+    return at_edge(edge, message)
+
+
+def _permission_to_add(t: Template, function_id: str, qualifier: str | None,
+                       api_id: str | None) -> str:
+    arn = f"!GetAtt {function_id}.Arn"
+    if qualifier == ANY_QUALIFIER:
+        arn = f"the version or alias ARN of '{function_id}' that the integration invokes"
+    elif qualifier is not None:
+        arn = f"!Sub ${{{function_id}.Arn}}:{qualifier}"
+    api = f"${{{api_id}}}" if api_id else "<api-id>"
+    return (f"add an AWS::Lambda::Permission with Action lambda:InvokeFunction, Principal "
+            f"{API_PRINCIPAL}, FunctionName {arn} and SourceArn !Sub "
+            f"arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:{api}/*")
+
+
+def _unresolved_permission(m: Model) -> bool:
+    """A Lambda permission whose function cannot be told (a parameter, an import...): it may be
+    the one an integration needs."""
+    t = m.template
+    known = {edge.owner for edge in m.graph.of_kind(PERMITS)}
+    return any(p.logical_id not in known for p in t.of_type(PERMISSION))
+
+
+def api_lambda_permission_missing(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    if _unresolved_permission(m):
+        return
+    for function_id, invokers in m.graph.invoked_functions().items():
+        if t.resources.get(function_id) is None or \
+                t.resources[function_id].type not in FUNCTION_TYPES:
+            continue
+        groups: dict[tuple[str | None, str | None], list[tuple[Edge, Conditions]]] = {}
+        for edge in invokers:
+            if edge.origin not in API_ORIGINS or edge.sam_event is not None:
+                continue  # SAM adds the permission for its Api and HttpApi events itself
+            for conditions in _without_credentials(t, edge):
+                groups.setdefault((edge.source, edge.qualifier), []).append((edge, conditions))
+        for (api_id, qualifier), edges in groups.items():
+            yield from _missing_permission(m, rule, function_id, api_id, qualifier, edges)
+
+
+def _missing_permission(m: Model, rule: Rule, function_id: str, api_id: str | None,
+                        qualifier: str | None, edges: list[tuple[Edge, Conditions]]
+                        ) -> Iterator[Hit]:
+    t = m.template
+    permits = [p for p in m.graph.into(function_id, PERMITS)
+               if _lets_api_gateway(p) and _permits(p, qualifier)]
+    unpermitted = [conditions for _, conditions in combine(*(_absent(p) for p in permits))]
+    for missing in unpermitted:
+        cases = [(edge, merged) for edge, conditions in edges
+                 if (merged := merge_conditions(missing, conditions)) is not None]
+        if not cases:
+            continue
+        edge, when = min(cases, key=lambda case: (len(case[1]), case[1]))
+        kind = API_ORIGINS[edge.origin or ""]
+        named = qualifier not in (None, ANY_QUALIFIER)
+        who = f"'{function_id}'" + (f" (alias '{qualifier}')" if named else "")
+        api = f" '{t.declared_id(api_id)}'" if api_id else ""
+        yield rule.hit(
+            f"The {kind}{api} integrates function {who}, but no AWS::Lambda::Permission lets "
+            f"{API_PRINCIPAL} invoke it and the integration has no credentials role: every "
+            f"call answers 500 (Invalid permissions on Lambda function); "
+            f"{_permission_to_add(t, function_id, qualifier, api_id)}",
+            _uri_place(t, edge, ""),
+            edge.owner,
+            [Place(t.resources[function_id].path, key=True,
+                   message="function without a permission for API Gateway"),
+             *(_uri_place(t, other, f"{kind} integration of '{function_id}'")
+               for other, _ in cases if other is not edge)],
+            when,
+        )
+        return
