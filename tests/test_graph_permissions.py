@@ -3,7 +3,7 @@ written with intrinsics."""
 
 from __future__ import annotations
 
-from awslint_rules.graph import PERMITS, UNKNOWN_PRINCIPAL, build_graph
+from awslint_rules.graph import ANY_QUALIFIER, INVOKES, PERMITS, UNKNOWN_PRINCIPAL, build_graph
 from awslint_rules.load import load_document
 from awslint_rules.template import Template
 
@@ -72,3 +72,22 @@ def test_a_permission_by_function_name_and_an_intrinsic_principal_are_edges():
       FunctionName: !Ref Fn
       Principal: !GetAtt Fn.Arn
 """) == [("Fn", UNKNOWN_PRINCIPAL, "Unknown"), ("Fn", "apigateway.{AWS.URLSuffix}", "ByName")]
+
+
+def test_a_stage_variable_qualifier_may_be_any_alias():
+    text = """Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties: {Runtime: python3.12, Handler: i.h, Role: r, Code: {ZipFile: x}}
+  Method:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      HttpMethod: GET
+      Integration:
+        Type: AWS_PROXY
+        Uri: !Sub "arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/\\
+          arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:function:${Fn}:${!stageVariables.alias}\\
+          /invocations"
+"""
+    graph = build_graph(Template(load_document("t.yaml", text.encode())))
+    assert [(e.target, e.qualifier) for e in graph.of_kind(INVOKES)] == [("Fn", ANY_QUALIFIER)]

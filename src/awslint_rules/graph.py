@@ -186,6 +186,8 @@ class _Wiring:
         if resource is None or depth > 3:
             return None
         if resource.type in FUNCTION_TYPES:
+            if ref.qualifier is not None and "{" in ref.qualifier:  # ${stageVariables.alias}
+                return resource.logical_id, ANY_QUALIFIER
             return resource.logical_id, ref.qualifier or self._sam_qualifier(resource, ref)
         if resource.type in ("AWS::Lambda::Alias", "AWS::Lambda::Version"):
             inner = self.t.reference(resource.properties.get("FunctionName"))

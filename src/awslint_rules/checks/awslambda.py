@@ -15,6 +15,7 @@ from ..graph import (
     DEAD_LETTERS,
     FUNCTION_DLQ,
     FUNCTION_ON_FAILURE,
+    INVOKES,
     PERMITS,
     POLL,
     SYNC,
@@ -575,3 +576,133 @@ def _missing_permission(m: Model, rule: Rule, function_id: str, api_id: str | No
             when,
         )
         return
+
+
+# --- provisioned concurrency and aliases (WA1007, EA1005) -----------------------------------
+
+ALIAS = "AWS::Lambda::Alias"
+VERSION = "AWS::Lambda::Version"
+PROVISIONED = ("ProvisionedConcurrencyConfig", "ProvisionedConcurrentExecutions")
+
+
+@dataclass(frozen=True)
+class _Published:
+    """Why invocations of a function should go through a qualifier: an alias SAM publishes
+    (AutoPublishAlias) or provisioned concurrency on a version or alias."""
+
+    function_id: str
+    what: str  # "AutoPublishAlias 'live'", "alias 'live' (LiveAlias)", ...
+    place: Place
+    conditions: Conditions
+    fix: str  # what to point invokers at
+    amount: Value | None = None  # ProvisionedConcurrentExecutions, where it is set
+
+
+def _function_behind(t: Template, raw: Any, depth: int = 0) -> str | None:
+    """The function of this template a FunctionName names, through aliases and versions."""
+    resource = t.resource_at(raw)
+    if resource is None or depth > 3:
+        return None
+    if resource.type in FUNCTION_TYPES:
+        return resource.logical_id
+    if resource.type in (ALIAS, VERSION):
+        return _function_behind(t, resource.properties.get("FunctionName"), depth + 1)
+    return None
+
+
+def _auto_alias(t: Template, function: Resource) -> list[tuple[str, Conditions]]:
+    """The alias names SAM publishes for the function on each branch (AutoPublishAlias)."""
+    value = t.prop(function, "AutoPublishAlias")
+    if value is None:
+        return []
+    return [(f" '{b.value}'" if isinstance(b.value, str) else "", b.conditions)
+            for b in t.branches(value) if b.value not in (NO_VALUE, None, "")]
+
+
+def _published(t: Template) -> dict[str, list[_Published]]:
+    """Function logical id -> its published aliases and provisioned concurrency settings."""
+    found: dict[str, list[_Published]] = {}
+    for function in t.of_type(SAM_FUNCTION):
+        aliases = _auto_alias(t, function)
+        value = t.prop(function, *PROVISIONED)
+        setting = t.prop(function, "AutoPublishAlias")
+        for name, when in aliases:
+            entry = _Published(function.logical_id, f"AutoPublishAlias{name}",
+                               Place(setting.path) if setting else Place(function.path, True),
+                               when, f"!Ref {function.logical_id}.Alias", value)
+            found.setdefault(function.logical_id, []).append(entry)
+    for holder in t.of_type(ALIAS, VERSION):
+        value = t.prop(holder, *PROVISIONED)
+        function_id = _function_behind(t, holder.properties.get("FunctionName"))
+        if value is None or function_id is None:
+            continue
+        name = t.resolver.one(holder.properties.get("Name"))
+        what = (f"alias '{name}' ({holder.logical_id})" if holder.type == ALIAS and
+                isinstance(name, str) else f"{holder.type.rsplit('::')[-1].lower()} "
+                f"'{holder.logical_id}'")
+        found.setdefault(function_id, []).append(
+            _Published(function_id, what, Place(value.path), holder.conditions,
+                       f"!Ref {holder.logical_id}", value))
+    return found
+
+
+# Where an invoker names its function: the first of these keys under the edge's path.
+FUNCTION_KEYS = ("FunctionName", "Uri", "IntegrationUri", "uri", "Target", "Arn", "Endpoint",
+                 "FunctionArn", "Function", "Id", "DestinationArn")
+
+
+def _function_place(t: Template, edge: Edge, message: str = "") -> Place:
+    """The value through which an invoker or permission names the function."""
+    written = t.prop_at(edge.path)
+    if written is not None and t.reference(written.raw) is not None:
+        return Place(edge.path, message=message)
+    for base in (edge.path, edge.settings):
+        for key in FUNCTION_KEYS:
+            if t.prop_at((*base, key)) is not None:
+                return Place((*base, key), message=message)
+    return at_edge(edge, message)
+
+
+def _bypasses(t: Template, edge: Edge) -> bool:
+    """An invocation or permission of the unqualified function that the template declares (SAM
+    events use the alias; connectors are SAM's own)."""
+    if edge.qualifier is not None or edge.sam_event is not None:
+        return False
+    owner = t.resources.get(edge.owner)
+    return owner is not None and (edge.kind == INVOKES or owner.type == PERMISSION)
+
+
+def integration_bypasses_alias(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    for function_id, reasons in _published(t).items():
+        edges = [*m.graph.into(function_id, INVOKES), *m.graph.into(function_id, PERMITS)]
+        for edge in edges:
+            if not _bypasses(t, edge):
+                continue
+            for reason in reasons:
+                when = merge_conditions(edge.conditions, reason.conditions)
+                if when is None:
+                    continue
+                yield _bypass_hit(t, rule, edge, reason, when)
+                break
+
+
+def _bypass_hit(t: Template, rule: Rule, edge: Edge, reason: _Published,
+                when: Conditions) -> Hit:
+    owner = t.resources[edge.owner]
+    kind = owner.type.split("::", 1)[-1]
+    if edge.kind == PERMITS:
+        action, effect = "grants its permission on", (
+            "it does not cover invocations of the alias or version, and invokers it lets in "
+            "run the unpublished $LATEST code")
+    else:
+        action, effect = "invokes", "its calls run the unpublished $LATEST code"
+    return rule.hit(
+        f"{kind} '{t.declared_id(edge.owner)}' {action} the unqualified function "
+        f"'{reason.function_id}', which has {reason.what}: {effect}, bypassing traffic "
+        f"shifting and provisioned concurrency; point it at {reason.fix}",
+        _function_place(t, edge),
+        edge.owner,
+        [Place(reason.place.path, reason.place.key, f"{reason.what} of '{reason.function_id}'")],
+        when,
+    )
