@@ -706,3 +706,67 @@ def _bypass_hit(t: Template, rule: Rule, edge: Edge, reason: _Published,
         [Place(reason.place.path, reason.place.key, f"{reason.what} of '{reason.function_id}'")],
         when,
     )
+
+
+def _provisioned_amounts(t: Template, entry: _Published) -> list[Branch] | None:
+    """(number, entry) per branch of one provisioned concurrency setting, 0 where it is not
+    set or its holder is not created; None when some branch is unknown."""
+    if entry.amount is None:
+        return [Branch((0, entry))]
+    branches: list[Branch] = []
+    for branch in within(t.branches(entry.amount), entry.conditions):
+        number = 0 if branch.value is NO_VALUE else as_number(branch.value)
+        if number is None:
+            return None
+        branches.append(Branch((number, entry), branch.conditions))
+    return [*branches, *(Branch((0, entry), b.conditions) for b in _absent_conditions(entry))]
+
+
+def _absent_conditions(entry: _Published) -> list[Branch]:
+    """The condition sets under which the entry's alias, version or setting does not exist."""
+    return [Branch(None, (*entry.conditions[:i], (name, not truth)))
+            for i, (name, truth) in enumerate(entry.conditions)]
+
+
+def provisioned_over_reserved(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    for function_id, entries in _published(t).items():
+        function = t.resources[function_id]
+        if t.prop(function, RESERVED) is None:
+            continue
+        reservations = _reservations(t, function)
+        amounts = [_provisioned_amounts(t, e) for e in entries if e.amount is not None]
+        if reservations is None or not amounts or any(a is None for a in amounts):
+            continue  # no provisioned concurrency, or a number we cannot resolve
+        seen: set[Conditions] = set()
+        for values, when in combine(reservations, *(a for a in amounts if a is not None)):
+            reservation, provisioned = values[0], [v for v in values[1:] if v[0] > 0]
+            total = sum(number for number, _ in provisioned)
+            if not isinstance(reservation, _Reservation) or total <= reservation.number:
+                continue
+            if when in seen:
+                continue
+            seen.add(when)
+            yield _over_reserved(rule, function_id, reservation, provisioned, total, when)
+
+
+def _over_reserved(rule: Rule, function_id: str, reservation: _Reservation,
+                   provisioned: list[tuple[float, _Published]], total: float,
+                   when: Conditions) -> Hit:
+    largest = max(provisioned, key=lambda p: p[0])
+    parts = ", ".join(f"{entry.what}: {_count(number)}" for number, entry in provisioned)
+    inherited = " (from Globals)" if reservation.value.path[:1] == ("Globals",) else ""
+    return rule.hit(
+        f"Function '{function_id}' has {_count(total)} provisioned concurrency ({parts}), more "
+        f"than its reserved concurrency of {_count(reservation.number)}{inherited}: provisioned "
+        "concurrency counts towards the function's reserved concurrency, so Lambda refuses the "
+        "allocation and the deployment fails; raise ReservedConcurrentExecutions to at least "
+        f"{_count(total)} or lower the provisioned concurrency",
+        Place(largest[1].amount.path if largest[1].amount else largest[1].place.path),
+        function_id,
+        [Place(reservation.value.path,
+               message=f"reserved concurrency {_count(reservation.number)}"),
+         *(Place(entry.amount.path, message=f"{entry.what}: {_count(number)}")
+           for number, entry in provisioned if entry is not largest[1] and entry.amount)],
+        when,
+    )
