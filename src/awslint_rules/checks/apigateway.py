@@ -490,3 +490,168 @@ def integration_timeout_needs_quota(m: Model, rule: Rule) -> Iterator[Hit]:
 
 def _article(kind: str) -> str:
     return "an" if kind in ("EDGE", "HTTP") else "a"
+
+
+# --- WA2003 api-key-without-usage-plan --------------------------------------------------------
+
+USAGE_PLAN = "AWS::ApiGateway::UsagePlan"
+API_KEY = "AWS::ApiGateway::ApiKey"
+IMPLICIT_REST_API = "ServerlessRestApi"  # the REST API SAM creates for `Api` events
+SAM_PLANS = ("PER_API", "SHARED", "SINGLE")  # Auth.UsagePlan.CreateUsagePlan values
+UNKNOWN_API = "?"
+
+# (where an API key is required, under which conditions)
+Requirement = tuple[Place, Conditions]
+
+
+def _rest_api_id(t: Template, raw: Any) -> str:
+    """The REST API of this template `raw` names (SAM's implicit one too), else UNKNOWN_API."""
+    if raw == {"Ref": IMPLICIT_REST_API} and IMPLICIT_REST_API not in t.resources:
+        return IMPLICIT_REST_API
+    api = t.resource_at(raw)
+    return api.logical_id if api is not None else UNKNOWN_API
+
+
+def _true_at(t: Template, value: Value | None, conditions: Conditions) -> list[Requirement]:
+    """Each place where `value` is true, with its conditions."""
+    found = []
+    for located in _written(t, value):
+        for resolved, when in _resolved(t, located):
+            merged = merge_conditions(when, conditions)
+            if _is_true(resolved) and merged is not None:
+                found.append((Place(located.path), merged))
+    return found
+
+
+def _key_requirements(t: Template) -> dict[str, list[Requirement]]:
+    """REST API logical id -> where its methods require an API key."""
+    found: dict[str, list[Requirement]] = {}
+    for method in t.of_type(REST_METHOD):
+        api_id = _rest_api_id(t, method.properties.get("RestApiId"))
+        found.setdefault(api_id, []).extend(
+            _true_at(t, t.prop(method, "ApiKeyRequired"), method.conditions))
+    for api in t.of_type(SAM_API):
+        if t.prop(api, "DefinitionUri") is not None and t.prop(api, "DefinitionBody") is None:
+            continue  # SAM does not edit a definition it reads from S3
+        found.setdefault(api.logical_id, []).extend(
+            _true_at(t, t.prop(api, "Auth", "ApiKeyRequired"), api.conditions))
+    for function in t.of_type(SAM_FUNCTION):
+        events = function.properties.get("Events")
+        for name, event in (events.items() if isinstance(events, dict) else ()):
+            props = event.get("Properties") if isinstance(event, dict) else None
+            if not isinstance(props, dict) or event.get("Type") != "Api":
+                continue
+            api_id = (_rest_api_id(t, props["RestApiId"]) if "RestApiId" in props
+                      else IMPLICIT_REST_API)
+            path = (*function.properties_path, "Events", name, "Properties", "Auth",
+                    "ApiKeyRequired")
+            found.setdefault(api_id, []).extend(
+                _true_at(t, t.prop_at(path), function.conditions))
+            if api_id == IMPLICIT_REST_API:
+                implicit = t.globals.get("Api") if isinstance(t.globals.get("Api"), dict) else {}
+                auth = implicit.get("Auth") if isinstance(implicit.get("Auth"), dict) else {}
+                if "ApiKeyRequired" in auth:
+                    value = Value(auth["ApiKeyRequired"], ("Globals", "Api", "Auth",
+                                                           "ApiKeyRequired"))
+                    found[api_id].extend(_true_at(t, value, function.conditions))
+    found.pop(UNKNOWN_API, None)  # an API outside the template: its plans may be too
+    return {api_id: list(dict.fromkeys(places)) for api_id, places in found.items() if places}
+
+
+def _plan_coverage(t: Template) -> dict[str, list[Conditions]]:
+    """REST API logical id (UNKNOWN_API: any) -> the condition sets under which a usage plan
+    of the template (or a legacy API key stage key) covers one of its stages."""
+    covered: dict[str, list[Conditions]] = {}
+    for plan in t.of_type(USAGE_PLAN):
+        stages = t.prop(plan, "ApiStages")
+        for item in items(stages.raw, stages.path, plan.conditions, t.known_conditions) \
+                if stages is not None else ():
+            api = item.value.get("ApiId") if isinstance(item.value, dict) else None
+            covered.setdefault(_rest_api_id(t, api), []).append(item.conditions)
+    for key in t.of_type(API_KEY):
+        stage_keys = t.prop(key, "StageKeys")
+        for item in items(stage_keys.raw, stage_keys.path, key.conditions, t.known_conditions) \
+                if stage_keys is not None else ():
+            api = item.value.get("RestApiId") if isinstance(item.value, dict) else None
+            covered.setdefault(_rest_api_id(t, api), []).append(item.conditions)
+    for api in t.of_type(SAM_API):
+        plan = t.prop(api, "Auth", "UsagePlan", "CreateUsagePlan")
+        for value, when in _resolved(t, Located(plan.raw, plan.path)) if plan else ():
+            if not isinstance(value, str) or value.upper() in SAM_PLANS:
+                covered.setdefault(api.logical_id, []).append(
+                    merge_conditions(when, api.conditions) or ())
+    implicit = t.globals.get("Api")
+    plan = _dig_mapping(implicit, "Auth", "UsagePlan", "CreateUsagePlan")
+    if plan is not None:
+        for branch in t.branches(plan):
+            if not isinstance(branch.value, str) or branch.value.upper() in SAM_PLANS:
+                covered.setdefault(IMPLICIT_REST_API, []).append(branch.conditions)
+    return covered
+
+
+def _dig_mapping(value: Any, *keys: str) -> Any:
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def _uncovered(coverage: list[Conditions]) -> list[Conditions]:
+    """The condition sets under which none of the covering sets holds."""
+    negations = [[Branch(None, (*c[:i], (name, not truth))) for i, (name, truth) in enumerate(c)]
+                 for c in coverage]
+    return [when for _, when in combine(*negations)]
+
+
+def _stage_names(t: Template, api_id: str) -> str:
+    if api_id == IMPLICIT_REST_API:
+        return "Prod"
+    names = []
+    for resource in t.of_type(REST_STAGE, REST_DEPLOYMENT, SAM_API):
+        if resource.type == SAM_API and resource.logical_id != api_id:
+            continue
+        if resource.type != SAM_API and \
+                _rest_api_id(t, resource.properties.get("RestApiId")) != api_id:
+            continue
+        name = t.resolver.one(resource.properties.get("StageName"))
+        if isinstance(name, str):
+            names.append(name)
+    return " or ".join(dict.fromkeys(names)) or "<stage>"
+
+
+def api_key_without_usage_plan(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    coverage = _plan_coverage(t)
+    if () in coverage.get(UNKNOWN_API, []):
+        return  # a usage plan for an API we cannot tell: it may be this one
+    for api_id, requirements in _key_requirements(t).items():
+        plans = [*coverage.get(api_id, []), *coverage.get(UNKNOWN_API, [])]
+        for missing in _uncovered(plans):
+            cases = [(place, merged) for place, when in requirements
+                     if (merged := merge_conditions(missing, when)) is not None]
+            if not cases:
+                continue
+            place, when = cases[0]
+            yield rule.hit(
+                f"Methods of REST API '{api_id}' require an API key (ApiKeyRequired: true) but "
+                "no usage plan in the template covers a stage of that API: API Gateway accepts "
+                "only keys of a usage plan that includes the stage, so every call answers 403 "
+                f"Forbidden; {_plan_to_add(t, api_id)}",
+                place,
+                api_id,
+                [Place(p.path, message="API key also required here") for p, _ in cases[1:]],
+                when,
+            )
+            break
+
+
+def _plan_to_add(t: Template, api_id: str) -> str:
+    stage = _stage_names(t, api_id)
+    cfn = (f"add an AWS::ApiGateway::UsagePlan with ApiStages [{{ApiId: !Ref {api_id}, "
+           f"Stage: {stage}}}] and an AWS::ApiGateway::UsagePlanKey for the clients' "
+           "AWS::ApiGateway::ApiKey")
+    if api_id == IMPLICIT_REST_API:
+        return "set Globals.Api.Auth.UsagePlan.CreateUsagePlan to PER_API or SHARED, or " + cfn
+    resource = t.resources.get(api_id)
+    if resource is not None and resource.type == SAM_API:
+        return "set Auth.UsagePlan.CreateUsagePlan to PER_API or SHARED, or " + cfn
+    return cfn
