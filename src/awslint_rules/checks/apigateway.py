@@ -655,3 +655,142 @@ def _plan_to_add(t: Template, api_id: str) -> str:
     if resource is not None and resource.type == SAM_API:
         return "set Auth.UsagePlan.CreateUsagePlan to PER_API or SHARED, or " + cfn
     return cfn
+
+
+# --- IA2006 api-without-throttling ------------------------------------------------------------
+
+V2_STAGE = "AWS::ApiGatewayV2::Stage"
+IMPLICIT_HTTP_API = "ServerlessHttpApi"  # the HTTP API SAM creates for `HttpApi` events
+THROTTLE_KEYS = ("ThrottlingBurstLimit", "ThrottlingRateLimit")
+
+
+def _implicit_api_events(t: Template, event_type: str, api_key: str) -> list[Path]:
+    """The `Api`/`HttpApi` events (their paths) that SAM wires to its implicit API."""
+    found = []
+    for function in t.of_type(SAM_FUNCTION):
+        events = function.properties.get("Events")
+        for name, event in (events.items() if isinstance(events, dict) else ()):
+            props = event.get("Properties") if isinstance(event, dict) else None
+            if isinstance(event, dict) and event.get("Type") == event_type and \
+                    api_key not in (props if isinstance(props, dict) else {}):
+                found.append((*function.properties_path, "Events", name))
+    return found
+
+
+def _set(t: Template, mapping: dict[str, Any], key: str) -> bool:
+    """Whether `key` is given a value (an unresolvable one counts)."""
+    return key in mapping and t.resolver.one(mapping[key]) is not NO_VALUE
+
+
+def _matches_all(t: Template, raw: Any, wildcard: str) -> bool:
+    value = t.resolver.one(raw)
+    return not isinstance(value, str) or value.strip() == wildcard
+
+
+def _throttled_keys(t: Template, settings: list[Any]) -> set[str]:
+    """The throttle keys some `*/*` entry of a MethodSettings list sets."""
+    found: set[str] = set()
+    for entry in settings:
+        if not isinstance(entry, dict):
+            continue
+        if _matches_all(t, entry.get("ResourcePath", "/*"), "/*") and \
+                _matches_all(t, entry.get("HttpMethod", "*"), "*"):
+            found |= {key for key in THROTTLE_KEYS if _set(t, entry, key)}
+    return found
+
+
+# (where to point, the throttle keys set, conditions) for each branch of one stage's settings
+Throttling = tuple[Place, set[str], Conditions]
+
+
+def _method_settings(t: Template, value: Value | None, anchor: Place,
+                     top_level: dict[str, Any] | None = None) -> list[Throttling]:
+    """The */* throttle keys of a REST stage on each branch of its MethodSettings; `top_level`
+    is a StageDescription, whose own Throttling* keys apply to every method."""
+    extra = {k for k in THROTTLE_KEYS if top_level is not None and _set(t, top_level, k)}
+    if value is None:
+        return [(anchor, extra, ())]
+    found = []
+    for side in _written(t, value):
+        listing = side.value if isinstance(side.value, list) else []
+        found.append((Place(side.path, key=True) if side.path[-1] == "MethodSettings"
+                      else Place(side.path), _throttled_keys(t, listing) | extra,
+                      side.conditions))
+    return found
+
+
+def _route_settings(t: Template, value: Value | None, anchor: Place) -> list[Throttling]:
+    if value is None:
+        return [(anchor, set(), ())]
+    return [(Place(side.path, key=True) if side.path[-1] == "DefaultRouteSettings"
+             else Place(side.path),
+             {k for k in THROTTLE_KEYS if isinstance(side.value, dict) and _set(t, side.value, k)}
+             if side.value is not NO_VALUE else set(), side.conditions)
+            for side in _written(t, value)]
+
+
+def _stages(t: Template) -> Iterator[tuple[str, str, list[Throttling]]]:
+    """(logical id, what it is, its throttling branches) for each stage the template creates."""
+    for stage in t.of_type(REST_STAGE):
+        yield stage.logical_id, "REST API stage", _method_settings(
+            t, t.prop(stage, "MethodSettings"), Place(stage.path, key=True))
+    for deployment in t.of_type(REST_DEPLOYMENT):
+        if deployment.properties.get("StageName") is None:
+            continue  # creates no stage
+        description = t.prop(deployment, "StageDescription")
+        raw = description.raw if description is not None else None
+        settings = t.prop(deployment, "StageDescription", "MethodSettings")
+        anchor = (Place(description.path, key=True) if description is not None
+                  else Place((*deployment.properties_path, "StageName")))
+        yield deployment.logical_id, "REST API stage (Deployment StageName)", _method_settings(
+            t, settings, anchor, raw if isinstance(raw, dict) else {})
+    for api in t.of_type(SAM_API):
+        yield api.logical_id, "REST API", _method_settings(
+            t, t.prop(api, "MethodSettings"), Place(api.path, key=True))
+    for stage in t.of_type(V2_STAGE):
+        api = t.resource_at(stage.properties.get("ApiId"))
+        if api is not None and t.resolver.one(api.properties.get("ProtocolType")) == "HTTP":
+            yield stage.logical_id, "HTTP API stage", _route_settings(
+                t, t.prop(stage, "DefaultRouteSettings"), Place(stage.path, key=True))
+    for api in t.of_type(SAM_HTTP_API):
+        value = t.prop(api, "DefaultRouteSettings")
+        if value is not None:  # SAM merges the Globals' keys into the API's own
+            value = Value(t.merged_properties(api).get("DefaultRouteSettings"), value.path)
+        yield api.logical_id, "HTTP API", _route_settings(t, value, Place(api.path, key=True))
+    yield from _implicit_stages(t)
+
+
+def _implicit_stages(t: Template) -> Iterator[tuple[str, str, list[Throttling]]]:
+    for kind, key, api_id, section, name, reader in (
+            ("Api", "RestApiId", IMPLICIT_REST_API, "Api", "MethodSettings", _method_settings),
+            ("HttpApi", "ApiId", IMPLICIT_HTTP_API, "HttpApi", "DefaultRouteSettings",
+             _route_settings)):
+        events = _implicit_api_events(t, kind, key)
+        if not events:
+            continue
+        globals_ = t.globals.get(section) if isinstance(t.globals.get(section), dict) else {}
+        value = (Value(globals_[name], ("Globals", section, name)) if name in globals_
+                 else None)
+        yield api_id, f"implicit {'REST' if kind == 'Api' else 'HTTP'} API", reader(
+            t, value, Place(events[0], key=True))
+
+
+def api_without_throttling(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    for logical_id, kind, branches in _stages(t):
+        for place, keys, when in branches:
+            missing = [k for k in THROTTLE_KEYS if k not in keys]
+            if not missing:
+                continue
+            what = ("no default throttling" if len(missing) == 2 else
+                    f"no default {missing[0]}")
+            where = ("DefaultRouteSettings" if "HTTP" in kind else
+                     "MethodSettings (ResourcePath /*, HttpMethod *)")
+            yield rule.hit(
+                f"{kind[0].upper()}{kind[1:]} '{logical_id}' has {what}: every client shares the "
+                "account's Regional throttle quota, so one caller can exhaust it for all APIs "
+                f"of the account and Region; set {' and '.join(missing)} in {where}",
+                place,
+                t.declared_id(logical_id) if logical_id in t.resources else logical_id,
+                when=when,
+            )
