@@ -729,7 +729,7 @@ def _route_settings(t: Template, value: Value | None, anchor: Place) -> list[Thr
             for side in _written(t, value)]
 
 
-def _stages(t: Template) -> Iterator[tuple[str, str, list[Throttling]]]:
+def _stages(t: Template, implicit: bool) -> Iterator[tuple[str, str, list[Throttling]]]:
     """(logical id, what it is, its throttling branches) for each stage the template creates."""
     for stage in t.of_type(REST_STAGE):
         yield stage.logical_id, "REST API stage", _method_settings(
@@ -757,7 +757,8 @@ def _stages(t: Template) -> Iterator[tuple[str, str, list[Throttling]]]:
         if value is not None:  # SAM merges the Globals' keys into the API's own
             value = Value(t.merged_properties(api).get("DefaultRouteSettings"), value.path)
         yield api.logical_id, "HTTP API", _route_settings(t, value, Place(api.path, key=True))
-    yield from _implicit_stages(t)
+    if implicit:
+        yield from _implicit_stages(t)
 
 
 def _implicit_stages(t: Template) -> Iterator[tuple[str, str, list[Throttling]]]:
@@ -777,7 +778,7 @@ def _implicit_stages(t: Template) -> Iterator[tuple[str, str, list[Throttling]]]
 
 def api_without_throttling(m: Model, rule: Rule) -> Iterator[Hit]:
     t = m.template
-    for logical_id, kind, branches in _stages(t):
+    for logical_id, kind, branches in _stages(t, rule.option("include_implicit_apis")):
         for place, keys, when in branches:
             missing = [k for k in THROTTLE_KEYS if k not in keys]
             if not missing:
