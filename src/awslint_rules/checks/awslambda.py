@@ -332,32 +332,30 @@ SYNC_PRINCIPALS = frozenset({"apigateway.amazonaws.com", "elasticloadbalancing.a
                              "cognito-idp.amazonaws.com"})
 
 
-def _names(raw: Any, logical_id: str) -> bool:
-    """Whether `raw` refers to `logical_id` (Ref, Fn::GetAtt, Fn::Sub), at any depth."""
+def _named_ids(raw: Any) -> Iterator[str]:
+    """The logical ids `raw` refers to (Ref, Fn::GetAtt, Fn::Sub), at any depth."""
     if isinstance(raw, dict):
         for key, value in raw.items():
-            if key == "Ref" and value == logical_id:
-                return True
-            if key == "Fn::GetAtt" and (
-                (isinstance(value, list) and value[:1] == [logical_id])
-                or (isinstance(value, str) and value.split(".")[0] == logical_id)
-            ):
-                return True
-            if key == "Fn::Sub" and re.search(r"\$\{" + re.escape(logical_id) + r"[.}]",
-                                              str(value)):
-                return True
-            if _names(value, logical_id):
-                return True
+            if key == "Ref" and isinstance(value, str):
+                yield value
+            elif key == "Fn::GetAtt" and isinstance(value, list) and value:
+                yield str(value[0])
+            elif key == "Fn::GetAtt" and isinstance(value, str):
+                yield value.split(".")[0]
+            elif key == "Fn::Sub":
+                yield from (name.split(".")[0] for name in
+                            re.findall(r"\$\{([^}!]+)\}", str(value)))
+            yield from _named_ids(value)
     elif isinstance(raw, list):
-        return any(_names(value, logical_id) for value in raw)
-    return False
+        for value in raw:
+            yield from _named_ids(value)
 
 
-def _custom_resource_handler(t: Template, function_id: str) -> bool:
+def _custom_resource_handlers(t: Template) -> set[str]:
     """CloudFormation invokes a custom resource's ServiceToken function asynchronously."""
-    return any(_names(r.properties.get("ServiceToken"), function_id)
-               for r in t.resources.values()
-               if r.type.startswith("Custom::") or r.type == "AWS::CloudFormation::CustomResource")
+    return {name for r in t.resources.values()
+            if r.type.startswith("Custom::") or r.type == "AWS::CloudFormation::CustomResource"
+            for name in _named_ids(r.properties.get("ServiceToken"))}
 
 
 def _invoker_name(edge: Edge) -> str:
@@ -367,12 +365,14 @@ def _invoker_name(edge: Edge) -> str:
 
 def failure_destination_without_async_source(m: Model, rule: Rule) -> Iterator[Hit]:
     t = m.template
+    handlers = None
     for function_id, invokers in m.graph.invoked_functions().items():
         if function_id not in t.resources:
             continue
         if any(edge.mode not in (SYNC, POLL) for edge in invokers):
             continue  # an asynchronous (or unknown) invoker: the settings may take effect
-        if _custom_resource_handler(t, function_id):
+        handlers = _custom_resource_handlers(t) if handlers is None else handlers
+        if function_id in handlers:
             continue  # CloudFormation invokes custom resource handlers asynchronously
         permits = m.graph.into(function_id, PERMITS)
         if any(edge.principal not in SYNC_PRINCIPALS for edge in permits):
