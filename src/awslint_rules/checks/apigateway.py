@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from .. import sam
 from ..catalog import Rule
 from ..findings import Hit, Place
 from ..graph import SYNC, Edge
@@ -150,7 +151,7 @@ def _cache_settings(t: Template, resource: Resource) -> Iterator[Located]:
 
 def api_cache_fixed_cost(m: Model, rule: Rule) -> Iterator[Hit]:
     t = m.template
-    for resource in t.of_type(REST_STAGE, REST_DEPLOYMENT, SAM_API):
+    for resource in _rest_apis(t, REST_STAGE, REST_DEPLOYMENT, SAM_API):
         for located in _cache_settings(t, resource):
             for value, when in _resolved(t, located):
                 if not _is_true(value):
@@ -164,6 +165,24 @@ def api_cache_fixed_cost(m: Model, rule: Rule) -> Iterator[Hit]:
                     resource.logical_id,
                     when=when,
                 )
+
+
+def _implicit_sam_rest_api(t: Template) -> Resource | None:
+    """SAM's implicit ServerlessRestApi, settings from `Globals.Api`, when `Api` events create
+    it; located at the first such event."""
+    if IMPLICIT_REST_API in t.resources:
+        return None
+    events = _implicit_api_events(t, "Api", "RestApiId")
+    if not events:
+        return None
+    owners = {t.resources[path[1]].condition for path in events}
+    condition = owners.pop() if len(owners) == 1 else None
+    return Resource(IMPLICIT_REST_API, SAM_API, {}, condition, declared_at=events[0])
+
+
+def _rest_apis(t: Template, *types: str) -> list[Resource]:
+    implicit = _implicit_sam_rest_api(t) if SAM_API in types else None
+    return [*t.of_type(*types), *([implicit] if implicit else [])]
 
 
 def _kind(resource: Resource) -> str:
@@ -194,7 +213,8 @@ def _policy_absent(t: Template, resource: Resource) -> list[Branch]:
     """The branches on which the API certainly has no resource policy: none in the template
     property (`Policy`, SAM `Auth.ResourcePolicy`, own or Globals) nor in its inline OpenAPI
     body; a body AWS reads from elsewhere (S3, `AWS::Include`) may hold one: no branch."""
-    props = t.merged_properties(resource)
+    props = (t.merged_properties(resource) if resource.logical_id in t.resources
+             else sam.merge(sam.globals_section(t.globals, SAM_API) or {}, resource.properties))
     if resource.type == SAM_API:
         body_key, uri_key = "DefinitionBody", "DefinitionUri"
         absent = [  # SAM also passes a `Policy` of its own through to the REST API
@@ -222,7 +242,7 @@ def _policy_absent(t: Template, resource: Resource) -> list[Branch]:
 
 def private_api_without_policy(m: Model, rule: Rule) -> Iterator[Hit]:
     t = m.template
-    for resource in t.of_type(REST_API, SAM_API):
+    for resource in _rest_apis(t, REST_API, SAM_API):
         absent = _policy_absent(t, resource)
         if not absent:
             continue
