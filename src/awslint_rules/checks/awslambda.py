@@ -506,8 +506,7 @@ def _uri_place(t: Template, edge: Edge, message: str) -> Place:
     return at_edge(edge, message)
 
 
-def _permission_to_add(t: Template, function_id: str, qualifier: str | None,
-                       api_id: str | None) -> str:
+def _permission_to_add(function_id: str, qualifier: str | None, api_id: str | None) -> str:
     arn = f"!GetAtt {function_id}.Arn"
     if qualifier == ANY_QUALIFIER:
         arn = f"the version or alias ARN of '{function_id}' that the integration invokes"
@@ -560,13 +559,14 @@ def _missing_permission(m: Model, rule: Rule, function_id: str, api_id: str | No
         edge, when = min(cases, key=lambda case: (len(case[1]), case[1]))
         kind = API_ORIGINS[edge.origin or ""]
         named = qualifier not in (None, ANY_QUALIFIER)
-        who = f"'{function_id}'" + (f" (alias '{qualifier}')" if named else "")
+        kind_of = "version" if str(qualifier).isdigit() else "alias"
+        who = f"'{function_id}'" + (f" ({kind_of} '{qualifier}')" if named else "")
         api = f" '{t.declared_id(api_id)}'" if api_id else ""
         yield rule.hit(
             f"The {kind}{api} integrates function {who}, but no AWS::Lambda::Permission lets "
             f"{API_PRINCIPAL} invoke it and the integration has no credentials role: every "
             f"call answers 500 (Invalid permissions on Lambda function); "
-            f"{_permission_to_add(t, function_id, qualifier, api_id)}",
+            f"{_permission_to_add(function_id, qualifier, api_id)}",
             _uri_place(t, edge, ""),
             edge.owner,
             [Place(t.resources[function_id].path, key=True,
