@@ -42,6 +42,8 @@ BUS_DLQ = "bus-dlq"  # an event bus's DeadLetterConfig
 
 # An edge's qualifier when it cannot be resolved: it may be any version or alias.
 ANY_QUALIFIER = "*"
+# A permits edge's principal when it cannot be resolved: it may be any principal.
+UNKNOWN_PRINCIPAL = "?"
 
 # Event source resource type -> Edge.origin of an event source mapping reading from it.
 SOURCE_ORIGINS = {
@@ -176,11 +178,18 @@ class _Wiring:
         qualifier = text.split(":")[7] if text.count(":") >= 7 else None
         return function_id, qualifier
 
+    def named_function(self, name: str) -> tuple[str, str | None] | None:
+        """The function of this template whose FunctionName is `name`."""
+        function_id = self._named.get(("lambda", name))
+        return (function_id, None) if function_id else None
+
     def _follow_to_function(self, ref: Ref, depth: int) -> tuple[str, str | None] | None:
         resource = self.t.resources.get(ref.logical_id)
         if resource is None or depth > 3:
             return None
         if resource.type in FUNCTION_TYPES:
+            if ref.qualifier is not None and "{" in ref.qualifier:  # ${stageVariables.alias}
+                return resource.logical_id, ANY_QUALIFIER
             return resource.logical_id, ref.qualifier or self._sam_qualifier(resource, ref)
         if resource.type in ("AWS::Lambda::Alias", "AWS::Lambda::Version"):
             inner = self.t.reference(resource.properties.get("FunctionName"))
@@ -381,8 +390,14 @@ def _invoke_destinations(w: _Wiring, owner: Resource, function: str, path: Path,
 
 def _permission(w: _Wiring, r: Resource) -> None:
     function = w.function(r.properties.get("FunctionName"))
-    principal = w.t.resolver.one(r.properties.get("Principal"))
-    if function is not None and isinstance(principal, str):
+    name = w.t.resolver.text(r.properties.get("FunctionName"))
+    if function is None and name and ":" not in name:  # FunctionName: my-function
+        function = w.named_function(name)
+    raw = r.properties.get("Principal")
+    principal = w.t.resolver.one(raw)
+    if not isinstance(principal, str):  # `!Sub apigateway.${AWS::URLSuffix}`, a parameter...
+        principal = w.t.resolver.text(raw) or UNKNOWN_PRINCIPAL
+    if function is not None:
         w.add(PERMITS, None, function[0], r, r.path, r.properties_path, principal=principal,
               qualifier=function[1])
 
