@@ -23,4 +23,5 @@ AWS_DEFAULTS: dict[str, Any] = {
     "AWS::Lambda::EventSourceMapping.MaximumRecordAgeInSeconds": -1,
     "AWS::Lambda::EventInvokeConfig.MaximumRetryAttempts": 2,
     "AWS::Lambda::EventInvokeConfig.MaximumEventAgeInSeconds": 21600,
+    "AWS::EC2::VPCEndpoint.VpcEndpointType": "Gateway",
 }
