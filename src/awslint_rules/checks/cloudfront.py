@@ -516,16 +516,17 @@ def cloudfront_function_too_large(m: Model, rule: Rule) -> Iterator[Hit]:
         code = t.prop(function, "FunctionCode")
         if code is None:
             continue
-        for branch in t.branches(code):
-            if not isinstance(branch.value, str):
-                continue  # built with intrinsics we cannot size
-            size = len(branch.value.encode("utf-8"))
-            if size > limit:
-                yield rule.hit(
-                    f"CloudFront Function '{function.logical_id}' code is {size:,} bytes, over "
-                    f"the {limit:,}-byte (10 KB) maximum function size: CloudFront rejects it; "
-                    "move logic to Lambda@Edge or trim the code",
-                    at_value(code),
-                    function.logical_id,
-                    when=branch.conditions,
-                )
+        for side in _located(t, code.raw, code.path):
+            for branch in _values(t, side):
+                if not isinstance(branch.value, str):
+                    continue  # built with intrinsics we cannot size
+                size = len(branch.value.encode("utf-8"))
+                if size > limit:
+                    yield rule.hit(
+                        f"CloudFront Function '{function.logical_id}' code is {size:,} bytes, "
+                        f"over the {limit:,}-byte (10 KB) maximum function size: CloudFront "
+                        "rejects it; move logic to Lambda@Edge or trim the code",
+                        Place(side.path),
+                        function.logical_id,
+                        when=branch.conditions,
+                    )
