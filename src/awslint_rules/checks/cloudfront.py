@@ -439,7 +439,7 @@ def _sub_pattern(raw: Any) -> str:
     return re.sub(r"\$\{[^}]*\}", "x", text) if isinstance(text, str) else ""
 
 
-def _has_access_control(t: Template, origin: dict[str, Any]) -> list[Conditions] | None:
+def _without_access_control(t: Template, origin: dict[str, Any]) -> list[Conditions] | None:
     """The conditions under which the origin has neither OAC nor OAI; None when one is
     certainly (or maybe: unknown) set on every branch."""
     lacking: list[Conditions] = []
@@ -480,7 +480,7 @@ def _public_origin(t: Template, rule: Rule, distribution: Resource, origin: Loca
     if not isinstance(origin.value, dict) or "CustomOriginConfig" in origin.value:
         return  # a website endpoint (or any custom origin) is reached over plain HTTP(S)
     is_s3, bucket = _s3_origin(t, origin.value)
-    lacking = _has_access_control(t, origin.value) if is_s3 else None
+    lacking = _without_access_control(t, origin.value) if is_s3 else None
     if lacking is None:
         return
     related = []
