@@ -85,3 +85,11 @@ def test_distribution_associations_are_synchronous_invocations(settings):
     assert [(e.source, e.target, e.mode, e.qualifier) for e in edges] == [
         ("Distribution", "Headers", "sync", "*"), ("Distribution", "Headers", "sync", "*")]
     assert edges[1].path[-2:] == ("LambdaFunctionAssociations", 1)
+
+
+@pytest.mark.parametrize("value", ["us-east-1", "eu-central-2", "us-gov-west-1", "cn-north-1",
+                                   "ap-southeast-5", "US-WEST-2"])
+def test_region_codes_of_every_partition_are_accepted(value):
+    from awslint_rules.config import region_problem
+
+    assert region_problem(value) is None
