@@ -29,4 +29,5 @@ AWS_DEFAULTS: dict[str, Any] = {
     "AWS::KMS::Key.EnableKeyRotation": False,
     "AWS::KMS::Key.KeySpec": "SYMMETRIC_DEFAULT",
     "AWS::KMS::Key.Origin": "AWS_KMS",
+    "AWS::EC2::VPCEndpoint.VpcEndpointType": "Gateway",
 }

@@ -775,6 +775,22 @@ def _target_group(w: _Wiring, r: Resource) -> None:
                  origin="alb", mode=SYNC, conditions=item.conditions)
 
 
+def _distribution(w: _Wiring, r: Resource) -> None:
+    """Lambda@Edge: each function association of a cache behavior invokes its function (at the
+    associated version or alias) synchronously; the association holds EventType."""
+    config = _mapping(r.properties.get("DistributionConfig"))
+    base = (*r.properties_path, "DistributionConfig")
+    behaviors = w.values(config.get("DefaultCacheBehavior"), (*base, "DefaultCacheBehavior"))
+    behaviors += w.items(config.get("CacheBehaviors"), (*base, "CacheBehaviors"))
+    for behavior in behaviors:
+        path = (*behavior.path, "LambdaFunctionAssociations")
+        associations = _mapping(behavior.value).get("LambdaFunctionAssociations")
+        for item in w.items(associations, path, behavior.conditions):
+            arn = _mapping(item.value).get("LambdaFunctionARN")
+            w.invoke(w.function(arn), r.logical_id, r, item.path, origin="cloudfront", mode=SYNC,
+                     conditions=item.conditions)
+
+
 def _user_pool(w: _Wiring, r: Resource) -> None:
     for trigger, raw in _mapping(r.properties.get("LambdaConfig")).items():
         where = (*r.properties_path, "LambdaConfig", trigger)
@@ -922,6 +938,7 @@ BUILDERS: dict[str, Builder] = {
     "AWS::IoT::TopicRule": _iot_rule,
     "AWS::ElasticLoadBalancingV2::TargetGroup": _target_group,
     "AWS::Cognito::UserPool": _user_pool,
+    "AWS::CloudFront::Distribution": _distribution,
     QUEUE: _queue,
     "AWS::SQS::QueuePolicy": _resource_policy("Queues"),
     "AWS::SNS::TopicPolicy": _resource_policy("Topics"),
