@@ -153,6 +153,72 @@ def test_all_conditions_not_equals_defaults_and_lists(tmp_path):
     ]
 
 
+NO_ACL = """id: IU0005
+name: distribution-without-waf
+level: info
+match:
+  resource_type: AWS::CloudFront::Distribution
+  where: "$.DistributionConfig.WebACLId"
+  when: absent
+summary: No web ACL.
+"""
+LAUNCH_CONFIGURATION = """id: WU0006
+name: launch-configuration
+level: warning
+match:
+  resource_type: AWS::AutoScaling::AutoScalingGroup
+  where: "$.LaunchConfigurationName"
+  at: Properties.LaunchConfigurationName
+summary: A launch configuration.
+"""
+LISTENERS = """id: WU0007
+name: plain-http-listener
+level: warning
+match:
+  resource_type: AWS::ElasticLoadBalancing::LoadBalancer
+  where: "$.Listeners[*].Protocol"
+  when: equals
+  equals: HTTP
+summary: A plain HTTP listener.
+"""
+PRESENCE = b"""Parameters:
+  Config: {Type: String}
+Conditions:
+  Protected: !Equals [!Ref AWS::AccountId, '1']
+Resources:
+  Sometimes:
+    Type: AWS::CloudFront::Distribution
+    Properties:
+      DistributionConfig:
+        WebACLId: !If [Protected, arn:aws:wafv2:us-east-1:1:global/webacl/a/b, !Ref AWS::NoValue]
+  Always:
+    Type: AWS::CloudFront::Distribution
+    Properties:
+      DistributionConfig: {WebACLId: arn:aws:wafv2:us-east-1:1:global/webacl/a/b}
+  Group:
+    Type: AWS::AutoScaling::AutoScalingGroup
+    Properties: {LaunchConfigurationName: !Ref Config, MinSize: "1", MaxSize: "1"}
+  Lb:
+    Type: AWS::ElasticLoadBalancing::LoadBalancer
+    Properties:
+      Listeners:
+        - {Protocol: HTTPS, LoadBalancerPort: "443", InstancePort: "80"}
+        - {Protocol: HTTP, LoadBalancerPort: "80", InstancePort: "80"}
+"""
+
+
+def test_no_value_is_absent_an_unknown_value_is_present_and_list_items_are_located(tmp_path):
+    for rule in (NO_ACL, LAUNCH_CONFIGURATION, LISTENERS):
+        (tmp_path / f"{rule[4:10]}.yaml").write_text(rule)
+    rules = {k: v for k, v in load_catalog([str(tmp_path)]).items() if k[1] == "U"}
+    findings = lint_bytes("t.yaml", PRESENCE, Settings(rules)).findings
+    assert [(f.rule, f.resource, f.span.line, f.span.column, f.message) for f in findings] == [
+        ("IU0005", "Sometimes", 6, 3, "No web ACL. (when condition Protected is false)"),
+        ("WU0006", "Group", 17, 43, "A launch configuration."),
+        ("WU0007", "Lb", 23, 22, "A plain HTTP listener."),
+    ]
+
+
 def test_a_user_rule_cannot_reuse_a_builtin_id(tmp_path):
     (tmp_path / "WA3002.yaml").write_text(RULE.replace("WU0001", "WA3002"))
     with pytest.raises(CatalogError, match="defined twice"):

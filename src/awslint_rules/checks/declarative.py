@@ -163,20 +163,28 @@ def _holds(t: Template, resource: Resource, condition: dict[str, Any]) -> list[O
         return [Outcome("", None)]
     found = _compiled(where).find(t.merged_properties(resource))
     mode = condition.get("when", "present")
-    if mode == "absent":
-        return [] if found else [Outcome("", None)]
     if not found:
-        return _by_default(condition, ())
+        return [Outcome("", None)] if mode == "absent" else _by_default(condition, ())
+    if mode == "absent" and len(found) > 1:
+        return []  # several values: one of them being `!Ref AWS::NoValue` leaves the others
     outcomes = []
     for datum in found:
         source = t.prop(resource, *_datum_path(datum))  # the resource's own value, or Globals'
         path = source.path if source is not None else None
         for branch in t.branches(datum.value):
-            if branch.value is NO_VALUE:
-                outcomes += _by_default(condition, branch.conditions)
-            elif branch.value is not UNKNOWN and _tested(mode, condition, branch.value):
+            if branch.value is NO_VALUE:  # `!Ref AWS::NoValue`: absent on this branch
+                outcomes += ([Outcome("", None, branch.conditions)] if mode == "absent"
+                             else _by_default(condition, branch.conditions))
+            elif _holds_for(mode, condition, branch.value):
                 outcomes.append(Outcome(branch.value, path, branch.conditions))
     return outcomes
+
+
+def _holds_for(mode: str, condition: dict[str, Any], value: Any) -> bool:
+    """Whether a set property's value satisfies the condition: present even when unknown."""
+    if mode in ("present", "absent"):
+        return mode == "present"
+    return value is not UNKNOWN and _tested(mode, condition, value)
 
 
 def _by_default(condition: dict[str, Any], conditions: Conditions) -> list[Outcome]:
@@ -188,8 +196,6 @@ def _by_default(condition: dict[str, Any], conditions: Conditions) -> list[Outco
 
 
 def _tested(mode: str, condition: dict[str, Any], value: Any) -> bool:
-    if mode == "present":
-        return True
     if not isinstance(value, _SCALAR):
         return False  # a mapping or a list is neither equal nor unequal to a scalar
     expected = condition[mode]
@@ -212,11 +218,11 @@ def _datum_path(datum: Any) -> Path:
     steps: list[str | int] = []
     while datum is not None and datum.path is not None:
         fields = getattr(datum.path, "fields", None)
-        index = getattr(datum.path, "index", None)
+        indices = getattr(datum.path, "indices", None) or (getattr(datum.path, "index", None),)
         if fields:
             steps.append(fields[0])
-        elif index is not None:
-            steps.append(index)
+        elif indices[0] is not None:
+            steps.append(indices[0])
         datum = datum.context
     return tuple(reversed(steps))
 
