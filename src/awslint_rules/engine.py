@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from . import suppressions
+from .assembly import construct_path, with_construct_paths
 from .catalog import ENGINE_CHECKS, CatalogError, Rule
 from .findings import Finding, Hit, Related, fingerprint
 from .intrinsics import merge_conditions
@@ -243,7 +244,7 @@ def _finding(rule: Rule, template: Template, hit: Hit) -> Finding | None:
     return Finding(
         rule=rule.id,
         level=rule.level,
-        message=hit.full_message,
+        message=with_construct_paths(hit.full_message, document.data),
         file=document.path,
         span=document.locate(hit.at.path, key=hit.at.key),
         resource=hit.resource,
@@ -251,6 +252,7 @@ def _finding(rule: Rule, template: Template, hit: Hit) -> Finding | None:
         related=related,
         fingerprint=fingerprint(rule.id, _portable(document.path), hit.resource, hit.at.path,
                                 _identity(hit)),
+        construct=construct_path(document.data, hit.resource),
     )
 
 
