@@ -39,13 +39,6 @@ INTENDED = {
     ("Shared", "WA3003", "InvoicesQueue9AE6B222"),
     ("Catalog", "WA0011", None),  # 456 resources
 }
-# What a later step of issue 16 makes the linter see (removed as each lands).
-PENDING = {
-    ("Platform", "EA3001", "JobsQueue86ED6666"): "nested stack linking",
-    ("Platform", "WA3003", "JobsQueue86ED6666"): "nested stack linking",
-    ("Shared", "EA3001", "InvoicesQueue9AE6B222"): "Export / Fn::ImportValue linking",
-    ("Shared", "WA3003", "InvoicesQueue9AE6B222"): "Export / Fn::ImportValue linking",
-}
 
 
 def _stack(file: str) -> str:
@@ -64,18 +57,12 @@ def found(findings) -> set[tuple[str, str, str | None]]:
     return {(_stack(f["file"]), f["rule"], f["resource"]) for f in findings}
 
 
-def _pending(item: tuple[str, str, str | None]) -> list[pytest.MarkDecorator]:
-    reason = PENDING.get(item)
-    return [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
-
-
-@pytest.mark.parametrize("item", [pytest.param(i, id="-".join(map(str, i)), marks=_pending(i))
+@pytest.mark.parametrize("item", [pytest.param(i, id="-".join(map(str, i)))
                                   for i in sorted(INTENDED, key=str)])
 def test_intended_finding_is_reported(found, item):
     assert item in found
 
 
-@pytest.mark.xfail(reason="linking: IA3004 on queues consumed in another stack", strict=True)
 def test_nothing_unintended_is_reported(found):
     assert found - INTENDED == set()
 

@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from . import suppressions
-from .assembly import construct_path, with_construct_paths
+from .assembly import Assembly, construct_path, linked_resources, locate, with_construct_paths
 from .catalog import ENGINE_CHECKS, CatalogError, Rule
 from .findings import Finding, Hit, Related, fingerprint
 from .intrinsics import merge_conditions
@@ -46,6 +46,7 @@ class Settings:
     parameters: Mapping[str, str] = field(default_factory=dict)
     # every rule id that exists (selected or not): a suppression naming none of them is a typo
     known_rules: Collection[str] = ()
+    assembly: Assembly | None = None  # the links between the templates of the run
     checks: dict[str, Check] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -168,6 +169,8 @@ def _model(document: Document, settings: Settings) -> Model:
     once, naming the stage."""
     try:
         template = Template(document, settings.parameters)
+        if settings.assembly is not None:
+            settings.assembly.link(template, settings.parameters)
     except Exception as error:
         raise StageFailed("template", error) from error
     return build_model(template)
@@ -236,23 +239,25 @@ def _finding(rule: Rule, template: Template, hit: Hit) -> Finding | None:
     if when is None:
         return None
     hit = Hit(hit.message, hit.at, template.declared_id(hit.resource), hit.related, when)
-    document = template.document
+    file, span, path = locate(template, hit.at.path, hit.at.key)
     related = tuple(
-        Related(document.path, document.locate(place.path, key=place.key), place.message)
+        Related(*locate(template, place.path, place.key)[:2], place.message)
         for place in hit.related
     )
+    if file != template.path and all(r.file != template.path for r in related):
+        return None  # all in a linked template: its own run reports it
+    resources = linked_resources(template)
     return Finding(
         rule=rule.id,
         level=rule.level,
-        message=with_construct_paths(hit.full_message, document.data),
-        file=document.path,
-        span=document.locate(hit.at.path, key=hit.at.key),
+        message=with_construct_paths(hit.full_message, resources),
+        file=file,
+        span=span,
         resource=hit.resource,
-        path=hit.at.path,
+        path=path,
         related=related,
-        fingerprint=fingerprint(rule.id, _portable(document.path), hit.resource, hit.at.path,
-                                _identity(hit)),
-        construct=construct_path(document.data, hit.resource),
+        fingerprint=fingerprint(rule.id, _portable(file), hit.resource, path, _identity(hit)),
+        construct=construct_path(resources, hit.resource),
     )
 
 

@@ -157,6 +157,8 @@ class Resolver:
         self._parameters = parameters
         self._mappings = mappings
         self.known_conditions: Mapping[str, bool] = known_conditions or {}
+        # export name -> the exporting stack's value, linked across a cloud assembly
+        self.imports: dict[str, Any] = {}
         self._functions: dict[str, Callable[[Any, int], list[Branch]]] = {
             "Ref": self._ref,
             "Fn::GetAtt": self._get_att,
@@ -166,6 +168,7 @@ class Resolver:
             "Fn::FindInMap": self._find_in_map,
             "Fn::Select": self._select,
             "Fn::Split": self._split,
+            "Fn::ImportValue": self._import_value,
         }
 
     def resolve(self, raw: Any, depth: int = 0) -> list[Branch]:
@@ -362,6 +365,12 @@ class Resolver:
             else:
                 results.append(Branch(UNKNOWN, conditions))
         return results
+
+    def _import_value(self, argument: Any, depth: int) -> list[Branch]:
+        name = self.one(argument) if self.imports else UNKNOWN
+        if isinstance(name, str) and name in self.imports:
+            return self.resolve(self.imports[name], depth)
+        return [Branch(UNKNOWN)]
 
     def _split(self, argument: Any, depth: int) -> list[Branch]:
         if not isinstance(argument, list) or len(argument) != 2:

@@ -1,0 +1,160 @@
+"""Whole cloud assemblies and linked templates: a manifest's stacks, nested stacks' parameters
+bound to the parent's values, Export / Fn::ImportValue between the stacks of an assembly."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from awslint_rules.discover import NOT_A_STACK, discover
+
+from .conftest import invoke
+from .test_cdk import ASSEMBLY
+
+PARENT = """\
+Resources:
+  JobsQueue:
+    Type: AWS::SQS::Queue
+    Properties:
+      VisibilityTimeout: 30
+  Idle:
+    Type: AWS::SQS::Queue
+  Workers:
+    Type: {stack_type}
+    Properties:
+      {location_key}: {location}
+      Parameters:
+        JobsQueueArn: !GetAtt JobsQueue.Arn
+        IdleQueueUrl: !Ref Idle
+        WorkerTimeout: 120
+"""
+CHILD = """\
+Parameters:
+  JobsQueueArn: {Type: String}
+  IdleQueueUrl: {Type: String}
+  WorkerTimeout: {Type: Number, Default: 10}
+Resources:
+  Worker:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Role: arn:aws:iam::123456789012:role/worker
+      Code: {ZipFile: "def handler(e, c): pass"}
+      Timeout: !Ref WorkerTimeout
+  Mapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      EventSourceArn: !Ref JobsQueueArn
+      FunctionName: !Ref Worker
+"""
+SAM_CHILD = "Transform: AWS::Serverless-2016-10-31\n" + CHILD
+
+
+def _nested(tmp_path, stack_type="AWS::CloudFormation::Stack", location_key="TemplateURL",
+            child=CHILD, location="workers/child.yaml"):
+    (tmp_path / "workers").mkdir()
+    (tmp_path / "workers" / "child.yaml").write_text(child)
+    (tmp_path / "parent.yaml").write_text(PARENT.format(
+        stack_type=stack_type, location_key=location_key, location=location))
+    return tmp_path
+
+
+def _findings(*args: str) -> list[tuple[str, int, str, str | None, list[tuple[str, int]]]]:
+    result = invoke("--format", "json", *args)
+    assert result.exit_code in (0, 1), result.output
+    return [(f["file"].rsplit("/", 1)[-1], f["line"], f["rule"], f["resource"],
+             [(r["file"].rsplit("/", 1)[-1], r["line"]) for r in f["related"]])
+            for f in json.loads(result.stdout)]
+
+
+@pytest.mark.parametrize(("stack_type", "location_key", "location"), [
+    ("AWS::CloudFormation::Stack", "TemplateURL", "workers/child.yaml"),
+    ("AWS::CloudFormation::Stack", "TemplateURL", "./workers/child.yaml"),
+    ("AWS::Serverless::Application", "Location", "workers/child.yaml"),
+])
+def test_a_nested_consumer_of_the_parents_queue(tmp_path, stack_type, location_key, location):
+    _nested(tmp_path, stack_type, location_key, location=location)
+    assert _findings("--select", "EA3001,WA3002,WA3003,IA3004", str(tmp_path)) == [
+        ("parent.yaml", 2, "WA3003", "JobsQueue", [("child.yaml", 14)]),
+        ("parent.yaml", 5, "EA3001", "JobsQueue", [("child.yaml", 13), ("child.yaml", 14)]),
+        ("parent.yaml", 6, "IA3004", "Idle", []),  # once: the parent's own finding
+    ]
+
+
+def test_a_sam_nested_template_is_linked_too(tmp_path):
+    _nested(tmp_path, "AWS::Serverless::Application", "Location", SAM_CHILD)
+    rules = {(f[0], f[2]) for f in _findings("--select", "EA3001", str(tmp_path))}
+    assert rules == {("parent.yaml", "EA3001")}
+
+
+def test_nothing_is_linked_without_the_parent_in_the_run(tmp_path):
+    _nested(tmp_path)
+    assert _findings("--select", "EA3001,WA3003", str(tmp_path / "workers")) == []
+    alone = _findings("--select", "EA3001,WA3003,IA3004", str(tmp_path / "parent.yaml"))
+    assert [(f[2], f[3]) for f in alone] == [("IA3004", "JobsQueue"), ("IA3004", "Idle")]
+
+
+def test_a_given_parameter_value_wins_over_the_parents(tmp_path):
+    _nested(tmp_path)
+    found = _findings("--select", "EA3001,WA3002", "-p", "WorkerTimeout=20", str(tmp_path))
+    assert [(f[2], f[3]) for f in found] == [("WA3002", "JobsQueue")]  # 30 s < 6 x 20 s, not < 20 s
+
+
+def test_a_resource_id_taken_in_the_child_is_not_linked(tmp_path):
+    child = CHILD + "  JobsQueue:\n    Type: AWS::SNS::Topic\n"
+    _nested(tmp_path, child=child)
+    found = _findings("--select", "EA3001,WA3003,IA3004", str(tmp_path))
+    assert ("parent.yaml", "EA3001") not in {(f[0], f[2]) for f in found}
+
+
+def test_a_url_template_is_not_linked(tmp_path):
+    _nested(tmp_path, location="https://s3.amazonaws.com/bucket/workers/child.yaml")
+    assert "EA3001" not in {f[2] for f in _findings("--select", "EA3001", str(tmp_path))}
+
+
+def test_the_manifest_names_the_templates(tmp_path):
+    copy = shutil.copytree(ASSEMBLY, tmp_path / "cdk.out")
+    (copy / "tree.json").write_text("{}")
+    (copy / "Orders.assets.json").write_text('{"version": "55.0.0", "files": {}}')
+    (copy / "asset.1234").mkdir()
+    (copy / "asset.1234" / "index.json").write_text('{"Resources": {}}')
+    discovery = discover([str(copy)])
+    names = sorted(f.rsplit("/", 1)[-1] for f in discovery.files)
+    assert names == sorted(p.name for p in ASSEMBLY.glob("*.template.json"))
+    assert {(p.rsplit("/", 1)[-1], why) for p, why in discovery.passed_over} == {
+        ("tree.json", NOT_A_STACK), ("Orders.assets.json", NOT_A_STACK),
+        ("asset.1234", NOT_A_STACK)}
+    assert sorted(discovery.assemblies) == [str(copy / "manifest.json")]
+    assert discover([str(copy / "manifest.json")]).files == discovery.files
+    result = invoke(str(copy))
+    assert "skipped" not in result.stdout.splitlines()[-1]
+
+
+def test_without_a_manifest_each_file_is_linted_alone(tmp_path):
+    copy = shutil.copytree(ASSEMBLY, tmp_path / "out")
+    (copy / "manifest.json").unlink()
+    found = {(f[0], f[2], f[3]) for f in _findings(str(copy))}
+    assert ("Shared.template.json", "IA3004", "InvoicesQueue9AE6B222") in found
+    assert ("Shared.template.json", "EA3001", "InvoicesQueue9AE6B222") not in found
+    # the nested stack is linked by its parent's aws:asset:path, manifest or not
+    assert ("Platform.template.json", "EA3001", "JobsQueue86ED6666") in found
+
+
+def test_exports_link_only_within_one_assembly(tmp_path):
+    first = shutil.copytree(ASSEMBLY, tmp_path / "one")
+    second = tmp_path / "two"
+    second.mkdir()
+    shutil.move(str(first / "Billing.template.json"), second / "Billing.template.json")
+    manifest = json.loads((first / "manifest.json").read_text())
+    manifest["artifacts"] = {"Billing": manifest["artifacts"]["Billing"]}
+    (second / "manifest.json").write_text(json.dumps(manifest))
+    found = {(f[0], f[2]) for f in _findings(str(first), str(second))}
+    assert ("Shared.template.json", "EA3001") not in found
+
+
+def test_parallel_runs_link_the_same(tmp_path):
+    serial = invoke("--format", "json", str(ASSEMBLY)).stdout
+    assert invoke("--format", "json", "-j", "2", str(ASSEMBLY)).stdout == serial
