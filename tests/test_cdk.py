@@ -4,6 +4,7 @@ finding is reported, and nothing else."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,13 @@ from .conftest import ROOT, invoke
 CDK = ROOT / "tests" / "cdk"
 ASSEMBLY = CDK / "cdk.out"
 
+# The findings suppressed from CDK code, and how (tests/cdk/app/bin/app.js).
+SUPPRESSED = {
+    ("Orders", "IA3004", "ReportsQueue3E7B859E"): ".addMetadata('awslint-rules', {",
+    ("Orders", "IA3004", "AuditQueue1D3C234B"): ".addOverride('Metadata.awslint-rules', {",
+    ("Archive", "IA3004", "ColdQueueAB69A5D1"): "this.templateOptions.metadata = {",
+    ("Archive", "IA3004", "FrozenQueue619734C2"): "this.templateOptions.metadata = {",
+}
 # (stack template, rule, resource) of every finding the app is written to produce; the comments
 # in tests/cdk/app/bin/app.js name them at the construct that causes them.
 INTENDED = {
@@ -80,3 +88,38 @@ def test_the_assembly_is_committed_without_asset_bundles():
 def test_node_modules_stay_out_of_git():
     ignored = (CDK / "app" / ".gitignore").read_text().split()
     assert "node_modules/" in ignored
+
+
+def _readme_cdk_section() -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index("\n## CDK apps\n")
+    return text[start : text.index("\n## ", start + 1)]
+
+
+def test_suppressions_written_in_cdk_code_apply():
+    result = invoke("--format", "json", "--show-suppressed", str(ASSEMBLY))
+    findings = json.loads(result.stdout)
+    suppressed = {(_stack(f["file"]), f["rule"], f["resource"]) for f in findings
+                  if "suppression" in f}
+    assert suppressed == set(SUPPRESSED)
+    assert not {f["rule"] for f in findings} & {"IA0002", "WA0003"}  # all used, all reasoned
+
+
+def test_the_readme_shows_the_calls_the_app_makes():
+    section = _readme_cdk_section()
+    app = (CDK / "app" / "bin" / "app.js").read_text(encoding="utf-8")
+    for call in set(SUPPRESSED.values()):
+        assert call in section
+        assert call in app
+
+
+def test_the_readme_ci_step_lints_the_assembly():
+    command = re.search(r"run: (awslint-rules cdk\.out\b.*)", _readme_cdk_section())
+    assert command is not None
+    arguments = [str(ASSEMBLY) if word == "cdk.out" else word
+                 for word in command.group(1).split()[1:]]
+    result = invoke(*arguments)
+    assert result.exit_code == 1
+    annotations = result.stdout.splitlines()
+    assert len(annotations) == len(INTENDED)
+    assert any(line.startswith("::error file=") and "EA3001" in line for line in annotations)

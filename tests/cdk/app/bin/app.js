@@ -48,6 +48,18 @@ class OrdersStack extends cdk.Stack {
     handler(this, 'Shipper', { timeout: Duration.seconds(30) })
       .addEventSource(new sources.SqsEventSource(shipping)); // WA3002
 
+    // No Lambda consumer: IA3004, suppressed on the queue's CloudFormation resource.
+    const reports = new sqs.Queue(this, 'ReportsQueue');
+    reports.node.defaultChild.addMetadata('awslint-rules', {
+      ignore: [{ rule: 'IA3004', reason: 'drained by the reporting service, which parks failures in S3' }],
+    });
+
+    // The same with an override, as on any L1 resource.
+    const audit = new sqs.Queue(this, 'AuditQueue');
+    audit.node.defaultChild.addOverride('Metadata.awslint-rules', {
+      ignore: [{ rule: 'IA3004', reason: 'read by the auditors, who keep what they cannot parse' }],
+    });
+
     const payments = queueWithDlq(this, 'PaymentsQueue', { visibilityTimeout: Duration.seconds(180) });
     handler(this, 'PaymentHandler', { timeout: Duration.seconds(30) })
       .addEventSource(new sources.SqsEventSource(payments)); // fine
@@ -184,6 +196,18 @@ class BillingStack extends cdk.Stack {
   }
 }
 
+// 12. A rule suppressed for a whole stack (the template's Metadata).
+class ArchiveStack extends cdk.Stack {
+  constructor(scope, id, props) {
+    super(scope, id, props);
+    this.templateOptions.metadata = {
+      'awslint-rules': { ignore: [{ rule: 'IA3004', reason: 'archive queues are read by hand' }] },
+    };
+    new sqs.Queue(this, 'ColdQueue');
+    new sqs.Queue(this, 'FrozenQueue');
+  }
+}
+
 // 11. A stack near the 500-resource limit.
 class CatalogStack extends cdk.Stack {
   constructor(scope, id, props) {
@@ -206,3 +230,4 @@ new PlatformStack(app, 'Platform');
 const shared = new SharedStack(app, 'Shared');
 new BillingStack(app, 'Billing', { invoices: shared.invoices });
 new CatalogStack(app, 'Catalog');
+new ArchiveStack(app, 'Archive');
