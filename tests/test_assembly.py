@@ -158,3 +158,28 @@ def test_exports_link_only_within_one_assembly(tmp_path):
 def test_parallel_runs_link_the_same(tmp_path):
     serial = invoke("--format", "json", str(ASSEMBLY)).stdout
     assert invoke("--format", "json", "-j", "2", str(ASSEMBLY)).stdout == serial
+
+
+def test_the_linked_queues_own_suppression_applies(tmp_path):
+    _nested(tmp_path)
+    parent = (tmp_path / "parent.yaml").read_text().replace(
+        "      VisibilityTimeout: 30\n",
+        "      VisibilityTimeout: 30\n    Metadata:\n      awslint-rules:\n        ignore:\n"
+        "          - {rule: EA3001, reason: the workers stop after 25 s}\n")
+    (tmp_path / "parent.yaml").write_text(parent)
+    result = invoke("--format", "json", "--show-suppressed", "--select", "EA3001,IA0002",
+                    str(tmp_path))
+    findings = json.loads(result.stdout)
+    assert [(f["rule"], f["resource"], f["suppression"]["justification"]) for f in findings] == [
+        ("EA3001", "JobsQueue", "the workers stop after 25 s")]
+
+
+def test_fingerprints_do_not_depend_on_how_the_directory_is_spelled(tmp_path, monkeypatch):
+    _nested(tmp_path)
+    monkeypatch.chdir(tmp_path)
+
+    def fingerprints(argument: str) -> list[str]:
+        findings = json.loads(invoke("--format", "json", argument).stdout)
+        return sorted(f["fingerprint"] for f in findings)
+
+    assert fingerprints(".") == fingerprints(str(tmp_path)) == fingerprints("./workers/..")

@@ -11,8 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from . import suppressions
 from .findings import Finding
 from .load import Document, NotATemplate, ParseError, Path, Span, load_document
+from .suppressions import Suppressed
 from .template import Resource, Template
 
 CDK_PATH = "aws:cdk:path"
@@ -92,6 +94,23 @@ class Assembly:
         if file not in self._documents:
             self._documents[file] = _load(file)
         return self._documents[file]
+
+    def suppress_linked(self, findings: list[Finding], file: str
+                        ) -> tuple[list[Finding], list[Suppressed]]:
+        """A finding located in a linked template is suppressed by that template's Metadata
+        too (the finding on a parent's queue, by the queue's `awslint-rules` entry)."""
+        kept: list[Finding] = []
+        suppressed: list[Suppressed] = []
+        for finding in findings:
+            document = self.document(finding.file) if finding.file != file else None
+            entries = suppressions.read(document.data)[0] if document is not None else []
+            if entries:
+                still, hidden, _ = suppressions.apply([finding], entries)
+                kept += still
+                suppressed += hidden
+            else:
+                kept.append(finding)
+        return kept, suppressed
 
     def link(self, template: Template, given: Mapping[str, Any]) -> None:
         """Bind a nested template's parameters to its parent's values and its
@@ -366,8 +385,22 @@ def _exports(document: Document) -> list[tuple[str, Any]]:
 SUPERSEDED_BY = {"IA3004": "WA3003"}
 
 
-def reconciled(findings: list[Finding]) -> list[Finding]:
-    """Drop the findings a linked template's finding on the same resource supersedes."""
+def reconciled(assembly: Assembly, findings: list[Finding],
+               suppressed: list[Suppressed]) -> list[Finding]:
+    """Drop the findings a linked template's finding on the same resource supersedes, and the
+    IA0002 (unused suppression) of an entry that suppressed a linked template's finding."""
     present = {(f.rule, _key(f.file), f.resource) for f in findings}
+    present |= {(s.finding.rule, _key(s.finding.file), s.finding.resource) for s in suppressed}
     return [f for f in findings
-            if (SUPERSEDED_BY.get(f.rule), _key(f.file), f.resource) not in present]
+            if (SUPERSEDED_BY.get(f.rule), _key(f.file), f.resource) not in present
+            and not _used_elsewhere(assembly, f, suppressed)]
+
+
+def _used_elsewhere(assembly: Assembly, finding: Finding, suppressed: list[Suppressed]) -> bool:
+    if finding.rule != suppressions.UNUSED or not any(
+            s.finding.file == finding.file for s in suppressed):
+        return False
+    document = assembly.document(finding.file)
+    entries = suppressions.read(document.data)[0] if document is not None else []
+    return any(entry.path == finding.path and entry.matches(s.finding)
+               for entry in entries for s in suppressed if s.finding.file == finding.file)

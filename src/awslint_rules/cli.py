@@ -354,7 +354,7 @@ def _lint_all(files: _Files, settings: Settings, jobs: int) -> _Outcome:
     if settings.assembly is not None:
         from .assembly import reconciled
 
-        outcome.findings = reconciled(outcome.findings)
+        outcome.findings = reconciled(settings.assembly, outcome.findings, outcome.suppressed)
     outcome.findings.sort(key=lambda f: f.sort_key)
     outcome.suppressed.sort(key=lambda s: s.finding.sort_key)
     return outcome

@@ -11,7 +11,14 @@ from functools import lru_cache
 from typing import Any
 
 from . import suppressions
-from .assembly import Assembly, construct_path, linked_resources, locate, with_construct_paths
+from .assembly import (
+    FOREIGN,
+    Assembly,
+    construct_path,
+    linked_resources,
+    locate,
+    with_construct_paths,
+)
 from .catalog import ENGINE_CHECKS, CatalogError, Rule
 from .findings import Finding, Hit, Related, fingerprint
 from .intrinsics import merge_conditions
@@ -178,10 +185,14 @@ def _model(document: Document, settings: Settings) -> Model:
 
 def _suppressed(result: FileResult, document: Document, settings: Settings) -> FileResult:
     """Apply the template's suppressions; report malformed (WA0003) and unused (IA0002) ones."""
+    if settings.assembly is not None:
+        result.findings, result.suppressed = settings.assembly.suppress_linked(result.findings,
+                                                                               document.path)
     entries, problems = suppressions.read(document.data)
     if not entries and not problems:
         return result
-    kept, result.suppressed, used = suppressions.apply(result.findings, entries)
+    kept, suppressed, used = suppressions.apply(result.findings, entries)
+    result.suppressed += suppressed
     for problem in problems:
         kept += _meta_finding(settings, suppressions.INVALID, document, problem.message,
                               problem.resource, problem.path, problem.key)
@@ -263,7 +274,15 @@ def _finding(rule: Rule, template: Template, hit: Hit) -> Finding | None:
 
 def _identity(hit: Hit) -> str:
     """What tells two findings of one rule at one path apart: the condition and the other side."""
-    return repr((hit.when, sorted("/".join(map(str, place.path)) for place in hit.related)))
+    return repr((hit.when, sorted(_path_text(place.path) for place in hit.related)))
+
+
+def _path_text(path: Path) -> str:
+    """A path as text; one in a linked template names that file as fingerprints know it."""
+    head = path[0] if path else None
+    if isinstance(head, str) and head.startswith(FOREIGN):
+        path = (FOREIGN + _portable(head[len(FOREIGN):]), *path[1:])
+    return "/".join(map(str, path))
 
 
 def _portable(file: str) -> str:
