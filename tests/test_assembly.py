@@ -123,11 +123,12 @@ def test_the_manifest_names_the_templates(tmp_path):
     (copy / "asset.1234" / "index.json").write_text('{"Resources": {}}')
     discovery = discover([str(copy)])
     names = sorted(f.rsplit("/", 1)[-1] for f in discovery.files)
-    assert names == sorted(p.name for p in ASSEMBLY.glob("*.template.json"))
+    assert names == sorted(p.name for p in ASSEMBLY.rglob("*.template.json"))
     assert {(p.rsplit("/", 1)[-1], why) for p, why in discovery.passed_over} == {
         ("tree.json", NOT_A_STACK), ("Orders.assets.json", NOT_A_STACK),
         ("asset.1234", NOT_A_STACK)}
-    assert sorted(discovery.assemblies) == [str(copy / "manifest.json")]
+    assert sorted(discovery.assemblies) == [
+        str(copy / "assembly-Staging" / "manifest.json"), str(copy / "manifest.json")]
     assert discover([str(copy / "manifest.json")]).files == discovery.files
     result = invoke(str(copy))
     assert "skipped" not in result.stdout.splitlines()[-1]
@@ -183,3 +184,62 @@ def test_fingerprints_do_not_depend_on_how_the_directory_is_spelled(tmp_path, mo
         return sorted(f["fingerprint"] for f in findings)
 
     assert fingerprints(".") == fingerprints(str(tmp_path)) == fingerprints("./workers/..")
+
+
+QUEUES = """\
+Resources:
+  Jobs:
+    Type: AWS::SQS::Queue
+    Properties: {VisibilityTimeout: 20}
+Outputs:
+  JobsArn:
+    Value: !GetAtt Jobs.Arn
+"""
+CONSUMER = """\
+Parameters:
+  QueueArn: {Type: String}
+Resources:
+  Worker:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Role: arn:aws:iam::123456789012:role/worker
+      Code: {ZipFile: "def handler(e, c): pass"}
+      Timeout: 60
+  Mapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties: {EventSourceArn: !Ref QueueArn, FunctionName: !Ref Worker}
+"""
+TOP = """\
+Resources:
+  Queues:
+    Type: AWS::CloudFormation::Stack
+    Properties: {TemplateURL: queues.yaml}
+  Consumers:
+    Type: AWS::CloudFormation::Stack
+    Properties:
+      TemplateURL: consumer.yaml
+      Parameters: {QueueArn: !GetAtt Queues.Outputs.JobsArn}
+  Parent:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Role: arn:aws:iam::123456789012:role/worker
+      Code: {ZipFile: "def handler(e, c): pass"}
+      Timeout: 25
+  ParentMapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties: {EventSourceArn: !GetAtt [Queues, Outputs.JobsArn], FunctionName: !Ref Parent}
+"""
+
+
+def test_nested_outputs_reach_the_parent_and_the_siblings(tmp_path):
+    for name, text in (("queues.yaml", QUEUES), ("consumer.yaml", CONSUMER), ("top.yaml", TOP)):
+        (tmp_path / name).write_text(text)
+    found = _findings("--select", "EA3001,WA3003,IA3004", str(tmp_path))
+    assert [f for f in found if f[2] != "WA3003"] == [
+        ("queues.yaml", 4, "EA3001", "Jobs", [("top.yaml", 17), ("top.yaml", 18)]),
+        ("queues.yaml", 4, "EA3001", "Jobs", [("consumer.yaml", 11), ("consumer.yaml", 12)]),
+    ]

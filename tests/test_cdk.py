@@ -46,6 +46,14 @@ INTENDED = {
     ("Shared", "EA3001", "InvoicesQueue9AE6B222"),  # consumed by Billing through Fn::ImportValue
     ("Shared", "WA3003", "InvoicesQueue9AE6B222"),
     ("Catalog", "WA0011", None),  # 456 resources
+    ("PipelineQueues1DFE6B40", "EA3001", "EventsQueueB96EB0D2"),  # in a sibling nested stack
+    ("PipelineQueues1DFE6B40", "WA3003", "EventsQueueB96EB0D2"),
+    ("PipelineQueues1DFE6B40", "EA3001", "AuditQueue1D3C234B"),  # in the parent (Outputs.X)
+    ("PipelineQueues1DFE6B40", "WA3003", "AuditQueue1D3C234B"),
+    ("StagingStreams13CA000A", "WA6001",  # a stage (assembly-Staging/)
+     "ClickCounterKinesisEventSourceStagingStreamsClickStream8C523E79069D6E02"),
+    ("StagingStreams13CA000A", "WA6002",
+     "ClickCounterKinesisEventSourceStagingStreamsClickStream8C523E79069D6E02"),
 }
 
 
@@ -76,9 +84,9 @@ def test_nothing_unintended_is_reported(found):
 
 
 def test_the_assembly_is_committed_without_asset_bundles():
-    names = sorted(p.name for p in ASSEMBLY.iterdir())
-    assert "manifest.json" in names
-    assert all(n == "manifest.json" or n.endswith(".template.json") for n in names)
+    names = sorted(str(p.relative_to(ASSEMBLY)) for p in ASSEMBLY.rglob("*") if p.is_file())
+    assert "manifest.json" in names and "assembly-Staging/manifest.json" in names
+    assert all(n.endswith(("manifest.json", ".template.json")) for n in names)
     manifest = json.loads((ASSEMBLY / "manifest.json").read_text())
     stacks = [a for a in manifest["artifacts"].values() if a["type"] == "aws:cloudformation:stack"]
     assert len(stacks) >= 8

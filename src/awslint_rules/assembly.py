@@ -68,6 +68,7 @@ class Parent:
     file: str
     logical_id: str
     parameters: Any  # its `Parameters`, in the parent's namespace
+    child: str  # the nested template's file
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,8 @@ class Assembly:
     def __init__(self, parents: dict[str, Parent], exports: dict[tuple[str, str], Export],
                  groups: dict[str, str]) -> None:
         self.parents = parents  # _key(child file) -> its parent
+        # (_key(parent file), stack resource) -> the nested template's file
+        self.children = {(_key(p.file), p.logical_id): p.child for p in parents.values()}
         self.exports = exports  # (group, export name) -> the export
         self.groups = groups  # _key(file) -> its cloud assembly's manifest
         self._documents: dict[str, Document | None] = {}
@@ -126,6 +129,11 @@ class Assembly:
                 export = self.exports.get((group, name))
                 if export is not None and _key(export.file) != _key(template.path):
                     template.resolver.imports[name] = linker.translate(export.value, export.file)
+        resources = template.document.data.get("Resources")
+        for stack, attribute in sorted(_output_references(resources)):
+            value = linker.output(template.path, stack, attribute)
+            if value is not None:
+                template.resolver.outputs[(stack, attribute)] = value
         if linker.bodies:
             _LINKERS[template] = linker
 
@@ -162,6 +170,17 @@ class _Linker:
             if name in values and name not in given:
                 self.t.parameters[name] = self.translate(values[name], parent.file)
 
+    def output(self, file: str, stack: str, attribute: str, depth: int = 0) -> Any:
+        """`Fn::GetAtt [stack, Outputs.Name]` of a nested stack of `file` whose template is in
+        the run: the output's value, as this template's resolver can read it (or None)."""
+        child = self.assembly.children.get((_key(file), stack))
+        document = self.assembly.document(child) if child else None
+        outputs = document.data.get("Outputs") if document is not None else None
+        output = outputs.get(attribute[len("Outputs."):]) if isinstance(outputs, dict) else None
+        if child is None or not isinstance(output, dict) or "Value" not in output:
+            return None
+        return self.translate(output["Value"], child, depth + 1)
+
     def translate(self, raw: Any, file: str, depth: int = 0) -> Any:
         """`raw`, written in `file`, as this template's resolver can read it."""
         document = self.assembly.document(file)
@@ -184,6 +203,9 @@ class _Linker:
         if name == "Fn::GetAtt":
             parts = argument.split(".", 1) if isinstance(argument, str) else argument
             if isinstance(parts, list) and len(parts) == 2 and isinstance(parts[0], str):
+                if isinstance(parts[1], str) and parts[1].startswith("Outputs."):
+                    value = self.output(file, parts[0], parts[1], depth)
+                    return UNRESOLVED if value is None else value
                 linked = self._resource(parts[0], file, document)
                 return {"Fn::GetAtt": [linked, parts[1]]} if linked else UNRESOLVED
             return UNRESOLVED
@@ -281,6 +303,23 @@ def _import_names(value: Any, depth: int = 0) -> set[str]:
     return {n for item in value.values() for n in _import_names(item, depth + 1)}
 
 
+def _output_references(value: Any, depth: int = 0) -> set[tuple[str, str]]:
+    """The `Fn::GetAtt [Stack, Outputs.Name]` in `value`."""
+    if depth > 64:
+        return set()
+    if isinstance(value, list):
+        return {r for item in value for r in _output_references(item, depth + 1)}
+    if not isinstance(value, dict):
+        return set()
+    argument = value.get("Fn::GetAtt") if len(value) == 1 else None
+    if isinstance(argument, str):
+        argument = argument.split(".", 1)
+    if isinstance(argument, list) and len(argument) == 2 and all(
+            isinstance(part, str) for part in argument) and argument[1].startswith("Outputs."):
+        return {(argument[0], argument[1])}
+    return {r for item in value.values() for r in _output_references(item, depth + 1)}
+
+
 def _key(file: str) -> str:
     return os.path.normcase(os.path.abspath(file))
 
@@ -305,18 +344,21 @@ def build_assembly(files: list[str], manifests: Mapping[str, list[str]]) -> Asse
     exports: dict[tuple[str, str], Export | None] = {}
     groups = {_key(f): manifest for manifest, found in manifests.items() for f in found}
     documents: dict[str, Document | None] = {}
+    spelled = {_key(f): f for f in files}  # a nested template as the run names it
     for file in files:
         if file == "-":
             continue
         group = groups.get(_key(file))
         raw = _read(file)
-        if raw is None or not (group or any(marker in raw for marker in _LINK_MARKERS)):
+        exporting = group is not None and b"Export" in (raw or b"")
+        if raw is None or not (exporting or any(marker in raw for marker in _LINK_MARKERS)):
             continue
         document = documents[file] = _load(file)
         if document is None:
             continue
-        for parent, child in _children(file, document):
-            parents[_key(child)] = parent
+        for logical_id, parameters, child in _children(file, document):
+            child = spelled.get(_key(child), os.path.normpath(child))
+            parents[_key(child)] = Parent(file, logical_id, parameters, child)
         if group is not None:
             for name, value in _exports(document):
                 known = (group, name) in exports
@@ -337,7 +379,9 @@ def _read(file: str) -> bytes | None:
         return None
 
 
-def _children(file: str, document: Document) -> list[tuple[Parent, str]]:
+def _children(file: str, document: Document) -> list[tuple[str, Any, str]]:
+    """(stack resource, its Parameters, the nested template's file) of each nested stack whose
+    template is a local file."""
     resources = document.data.get("Resources")
     found = []
     for logical_id, body in (resources.items() if isinstance(resources, dict) else ()):
@@ -349,7 +393,7 @@ def _children(file: str, document: Document) -> list[tuple[Parent, str]]:
             if os.path.isfile(child):
                 properties = body.get("Properties")
                 parameters = properties.get("Parameters") if isinstance(properties, dict) else None
-                found.append((Parent(file, logical_id, parameters), child))
+                found.append((logical_id, parameters, child))
     return found
 
 

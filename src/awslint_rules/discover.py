@@ -103,6 +103,7 @@ def _assembly(manifest: str, passed_over: list[tuple[str, str]],
         return None
     directory = os.path.dirname(manifest)
     templates: list[str] = []
+    inner_assemblies: set[str] = set()
     for artifact in artifacts.values():
         properties = artifact.get("properties") if isinstance(artifact, dict) else None
         properties = properties if isinstance(properties, dict) else {}
@@ -111,8 +112,9 @@ def _assembly(manifest: str, passed_over: list[tuple[str, str]],
             templates.append(os.path.join(directory, properties["templateFile"]))
         elif kind == "cdk:cloud-assembly" and isinstance(properties.get("directoryName"), str):
             inner = os.path.join(directory, properties["directoryName"], MANIFEST)
+            inner_assemblies.add(os.path.normpath(os.path.dirname(inner)))
             templates += _assembly(inner, passed_over, assemblies, depth + 1) or []
-    own = {os.path.normpath(t) for t in templates}
+    own = {os.path.normpath(t) for t in templates} | inner_assemblies
     for name in sorted(os.listdir(directory)):
         path = os.path.join(directory, name)
         if name.endswith(NESTED_SUFFIX) and os.path.normpath(path) not in own:

@@ -157,8 +157,10 @@ class Resolver:
         self._parameters = parameters
         self._mappings = mappings
         self.known_conditions: Mapping[str, bool] = known_conditions or {}
-        # export name -> the exporting stack's value, linked across a cloud assembly
+        # Linked from the other templates of a run (assembly.py): export name -> the exporting
+        # stack's value; (nested stack resource, "Outputs.Name") -> the nested template's value.
         self.imports: dict[str, Any] = {}
+        self.outputs: dict[tuple[str, str], Any] = {}
         self._functions: dict[str, Callable[[Any, int], list[Branch]]] = {
             "Ref": self._ref,
             "Fn::GetAtt": self._get_att,
@@ -217,6 +219,8 @@ class Resolver:
         logical_id, attribute = argument
         if not isinstance(logical_id, str) or logical_id not in self._resources:
             return [Branch(UNKNOWN)]
+        if (logical_id, attribute) in self.outputs:
+            return self.resolve(self.outputs[(logical_id, attribute)], depth)
         return [Branch(Ref(logical_id, attribute if isinstance(attribute, str) else None))]
 
     def _if(self, argument: Any, depth: int) -> list[Branch]:

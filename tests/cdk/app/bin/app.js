@@ -180,6 +180,42 @@ class PlatformStack extends cdk.Stack {
   }
 }
 
+// 13. Sibling nested stacks: a queue of one consumed in the other (the parent passes the first
+// one's output as the second one's parameter), and in the parent (Fn::GetAtt Outputs.X).
+class QueuesNestedStack extends cdk.NestedStack {
+  constructor(scope, id, props) {
+    super(scope, id, props);
+    this.events = new sqs.Queue(this, 'EventsQueue', { visibilityTimeout: Duration.seconds(30) });
+    this.audit = new sqs.Queue(this, 'AuditQueue', { visibilityTimeout: Duration.seconds(10) });
+  }
+}
+
+class ConsumersNestedStack extends cdk.NestedStack {
+  constructor(scope, id, props) {
+    super(scope, id, props);
+    handler(this, 'EventHandler', { timeout: Duration.seconds(100) })
+      .addEventSource(new sources.SqsEventSource(props.events)); // EA3001, WA3003 on the sibling's queue
+  }
+}
+
+class PipelineStack extends cdk.Stack {
+  constructor(scope, id, props) {
+    super(scope, id, props);
+    const queues = new QueuesNestedStack(this, 'Queues');
+    new ConsumersNestedStack(this, 'Consumers', { events: queues.events });
+    handler(this, 'AuditHandler', { timeout: Duration.seconds(50) })
+      .addEventSource(new sources.SqsEventSource(queues.audit)); // EA3001, WA3003 on the nested queue
+  }
+}
+
+// 14. A stage: its stacks are a cloud assembly of their own (assembly-Staging/).
+class StagingStage extends cdk.Stage {
+  constructor(scope, id, props) {
+    super(scope, id, props);
+    new StreamsStack(this, 'Streams'); // WA6001, WA6002
+  }
+}
+
 // 9 and 10. A queue exported by one stack and consumed in another (Export / Fn::ImportValue).
 class SharedStack extends cdk.Stack {
   constructor(scope, id, props) {
@@ -231,3 +267,5 @@ const shared = new SharedStack(app, 'Shared');
 new BillingStack(app, 'Billing', { invoices: shared.invoices });
 new CatalogStack(app, 'Catalog');
 new ArchiveStack(app, 'Archive');
+new PipelineStack(app, 'Pipeline');
+new StagingStage(app, 'Staging');
