@@ -243,3 +243,18 @@ def test_nested_outputs_reach_the_parent_and_the_siblings(tmp_path):
         ("queues.yaml", 4, "EA3001", "Jobs", [("top.yaml", 17), ("top.yaml", 18)]),
         ("queues.yaml", 4, "EA3001", "Jobs", [("consumer.yaml", 11), ("consumer.yaml", 12)]),
     ]
+
+
+def test_a_queue_used_by_a_linked_template_is_no_unused_queue(tmp_path):
+    child = CHILD.replace("      Timeout: !Ref WorkerTimeout\n",
+                          "      Timeout: !Ref WorkerTimeout\n"
+                          "      DeadLetterConfig: {TargetArn: !Ref IdleQueueArn}\n")
+    child = child.replace("  IdleQueueUrl: {Type: String}\n", "  IdleQueueArn: {Type: String}\n")
+    _nested(tmp_path, child=child)
+    parent = (tmp_path / "parent.yaml").read_text().replace(
+        "IdleQueueUrl: !Ref Idle", "IdleQueueArn: !GetAtt Idle.Arn")
+    (tmp_path / "parent.yaml").write_text(parent)
+    # consumed (JobsQueue) or a dead-letter queue (Idle) in the nested template: whatever the
+    # other rules selected, IA3004 does not say they are unused
+    assert _findings("--select", "IA3004", str(tmp_path)) == []
+    assert _findings("--select", "IA3004", "-j", "2", str(tmp_path)) == []

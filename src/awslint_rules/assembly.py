@@ -13,7 +13,9 @@ from typing import Any
 
 from . import suppressions
 from .findings import Finding
+from .graph import DEAD_LETTERS, INVOKES, POLL
 from .load import Document, NotATemplate, ParseError, Path, Span, load_document
+from .model import Model
 from .suppressions import Suppressed
 from .template import Resource, Template
 
@@ -162,7 +164,7 @@ class _Linker:
         self.assembly = assembly
         self.t = template
         self.bodies: dict[str, Any] = {}  # linked logical id -> its body in its own file
-        self._origin: dict[str, str] = {}  # linked logical id -> its file
+        self.origin: dict[str, str] = {}  # linked logical id -> its file
 
     def bind(self, parent: Parent, given: Mapping[str, Any]) -> None:
         values = parent.parameters if isinstance(parent.parameters, dict) else {}
@@ -262,7 +264,7 @@ class _Linker:
         body = resources.get(logical_id) if isinstance(resources, dict) else None
         if not isinstance(body, dict) or not isinstance(body.get("Type"), str):
             return None
-        if self._origin.get(logical_id) == file:
+        if self.origin.get(logical_id) == file:
             return logical_id
         if logical_id in self.t.resources or logical_id in self.t.parameters:
             return None
@@ -273,7 +275,7 @@ class _Linker:
         self.t.resources[logical_id] = resource
         self.t.by_type[resource.type].append(resource)
         self.bodies[logical_id] = {k: v for k, v in body.items() if k == "Metadata"}
-        self._origin[logical_id] = file
+        self.origin[logical_id] = file
         return logical_id
 
 
@@ -424,19 +426,29 @@ def _exports(document: Document) -> list[tuple[str, Any]]:
     return found
 
 
-# An info finding that only says no consumer is visible, superseded where a linked template
-# shows the consumer: IA3004 (a queue without redrive policy) by WA3003 (a consumed one).
-SUPERSEDED_BY = {"IA3004": "WA3003"}
+# Rules about a resource no wiring of its own template uses: wrong where a linked template
+# uses it (IA3004: a queue neither consumed nor a dead-letter queue).
+UNLESS_USED_ELSEWHERE = frozenset({"IA3004"})
 
 
-def reconciled(assembly: Assembly, findings: list[Finding],
-               suppressed: list[Suppressed]) -> list[Finding]:
-    """Drop the findings a linked template's finding on the same resource supersedes, and the
-    IA0002 (unused suppression) of an entry that suppressed a linked template's finding."""
-    present = {(f.rule, _key(f.file), f.resource) for f in findings}
-    present |= {(s.finding.rule, _key(s.finding.file), s.finding.resource) for s in suppressed}
+def linked_uses(model: Model) -> set[tuple[str, str]]:
+    """(file, logical id) of the resources of other templates that this template's wiring
+    uses: a queue its functions poll, a queue or topic that receives its failures."""
+    linker = _LINKERS.get(model.template)
+    if linker is None:
+        return set()
+    used = {edge.source for edge in model.graph.of_kind(INVOKES, POLL)}
+    used |= {edge.target for edge in model.graph.of_kind(DEAD_LETTERS)}
+    return {(linker.origin[i], i) for i in used if i in linker.origin}
+
+
+def reconciled(assembly: Assembly, findings: list[Finding], suppressed: list[Suppressed],
+               uses: set[tuple[str, str]]) -> list[Finding]:
+    """Drop the findings on a resource that no wiring uses where a linked template uses it, and
+    the IA0002 (unused suppression) of an entry that suppressed a linked template's finding."""
+    used = {(_key(file), logical_id) for file, logical_id in uses}
     return [f for f in findings
-            if (SUPERSEDED_BY.get(f.rule), _key(f.file), f.resource) not in present
+            if not (f.rule in UNLESS_USED_ELSEWHERE and (_key(f.file), f.resource) in used)
             and not _used_elsewhere(assembly, f, suppressed)]
 
 

@@ -348,13 +348,16 @@ def _linked(files: _Files) -> Assembly | None:
 
 def _lint_all(files: _Files, settings: Settings, jobs: int) -> _Outcome:
     outcome = _Outcome(len(files.found))
+    linked_uses: set[tuple[str, str]] = set()
     with closing(_linted(files.found, settings, jobs)) as results:  # workers end with the loop
         for result in results:
             _collect(outcome, result)
+            linked_uses |= result.linked_uses
     if settings.assembly is not None:
         from .assembly import reconciled
 
-        outcome.findings = reconciled(settings.assembly, outcome.findings, outcome.suppressed)
+        outcome.findings = reconciled(settings.assembly, outcome.findings, outcome.suppressed,
+                                      linked_uses)
     outcome.findings.sort(key=lambda f: f.sort_key)
     outcome.suppressed.sort(key=lambda s: s.finding.sort_key)
     return outcome

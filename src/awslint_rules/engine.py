@@ -16,6 +16,7 @@ from .assembly import (
     Assembly,
     construct_path,
     linked_resources,
+    linked_uses,
     locate,
     with_construct_paths,
 )
@@ -99,6 +100,8 @@ class FileResult:
     suppressed: list[Suppressed] = field(default_factory=list)  # by the template's Metadata
     # what the run should say under -v: a given parameter this template does not declare
     notes: list[str] = field(default_factory=list)
+    # (file, logical id) of resources of linked templates this template's wiring uses
+    linked_uses: set[tuple[str, str]] = field(default_factory=set)
 
 
 def lint_file(file: str, settings: Settings) -> FileResult:
@@ -150,7 +153,8 @@ def _lint(file: str, raw: bytes, settings: Settings) -> FileResult:
         return FileResult(file, _deduplicated(findings), notes=notes)
     for rule in settings.rules.values():
         findings.extend(_run_rule(rule, model, settings))
-    result = FileResult(file, _deduplicated(findings), notes=notes)
+    result = FileResult(file, _deduplicated(findings), notes=notes,
+                        linked_uses=linked_uses(model) if settings.assembly else set())
     return _suppressed(result, document, settings)
 
 
