@@ -258,3 +258,61 @@ def test_a_queue_used_by_a_linked_template_is_no_unused_queue(tmp_path):
     # other rules selected, IA3004 does not say they are unused
     assert _findings("--select", "IA3004", str(tmp_path)) == []
     assert _findings("--select", "IA3004", "-j", "2", str(tmp_path)) == []
+
+
+def test_only_event_sources_and_failure_targets_are_linked(tmp_path):
+    # a function of the parent (with its EventInvokeConfig there) is not linked into the
+    # nested template that invokes it; nor a queue that is a dead-letter queue in the parent
+    parent = """\
+Resources:
+  Handler:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Role: arn:aws:iam::123456789012:role/worker
+      Code: {ZipFile: "def handler(e, c): pass"}
+  HandlerFailures:
+    Type: AWS::Lambda::EventInvokeConfig
+    Properties:
+      FunctionName: !Ref Handler
+      Qualifier: $LATEST
+      DestinationConfig: {OnFailure: {Destination: !GetAtt Redrive.Arn}}
+  Main:
+    Type: AWS::SQS::Queue
+    Properties:
+      RedrivePolicy: {deadLetterTargetArn: !GetAtt Redrive.Arn, maxReceiveCount: 3}
+  Redrive:
+    Type: AWS::SQS::Queue
+  Child:
+    Type: AWS::CloudFormation::Stack
+    Properties:
+      TemplateURL: child.yaml
+      Parameters: {HandlerArn: !GetAtt Handler.Arn, RedriveArn: !GetAtt Redrive.Arn}
+"""
+    child = """\
+Parameters:
+  HandlerArn: {Type: String}
+  RedriveArn: {Type: String}
+Resources:
+  Nightly:
+    Type: AWS::Events::Rule
+    Properties:
+      ScheduleExpression: rate(1 day)
+      Targets: [{Id: handler, Arn: !Ref HandlerArn}]
+  Replayer:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Role: arn:aws:iam::123456789012:role/worker
+      Code: {ZipFile: "def handler(e, c): pass"}
+      Timeout: 60
+  Replay:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties: {EventSourceArn: !Ref RedriveArn, FunctionName: !Ref Replayer}
+"""
+    (tmp_path / "parent.yaml").write_text(parent)
+    (tmp_path / "child.yaml").write_text(child)
+    found = _findings("--select", "WA1001,EA3001,WA3002,WA3003,IA3004", str(tmp_path))
+    assert found == []

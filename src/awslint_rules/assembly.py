@@ -13,7 +13,7 @@ from typing import Any
 
 from . import suppressions
 from .findings import Finding
-from .graph import DEAD_LETTERS, INVOKES, POLL
+from .graph import DEAD_LETTERS, INVOKES, POLL, build_graph
 from .load import Document, NotATemplate, ParseError, Path, Span, load_document
 from .model import Model
 from .suppressions import Suppressed
@@ -56,6 +56,10 @@ FOREIGN = "\x00linked:"
 # UNKNOWN (never a finding), unlike a missing property (which would mean the AWS default).
 UNRESOLVED: dict[str, Any] = {"Fn::Linked": "unresolved"}
 STACK_TYPES = ("AWS::CloudFormation::Stack", "AWS::Serverless::Application")
+# What is linked from another template: event sources and dead-letter targets, whose settings
+# are their own properties. A function's are not (its EventInvokeConfig is another resource).
+LINKED_TYPES = frozenset({"AWS::SQS::Queue", "AWS::SNS::Topic", "AWS::Kinesis::Stream",
+                          "AWS::DynamoDB::Table"})
 _PSEUDO_KEPT = frozenset({"AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::URLSuffix",
                           "AWS::NoValue"})
 _SUB_TOKEN = re.compile(r"\$\{([^}!][^}]*)\}")
@@ -91,14 +95,25 @@ class Assembly:
         self.exports = exports  # (group, export name) -> the export
         self.groups = groups  # _key(file) -> its cloud assembly's manifest
         self._documents: dict[str, Document | None] = {}
+        self._dead_letters: dict[str, set[str]] = {}
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_documents": {}}  # workers read the files they need
+        return {**self.__dict__, "_documents": {}, "_dead_letters": {}}  # workers read them
 
     def document(self, file: str) -> Document | None:
         if file not in self._documents:
             self._documents[file] = _load(file)
         return self._documents[file]
+
+    def dead_letter_targets(self, file: str) -> set[str]:
+        """The resources of `file` that receive failures in it (a queue's redrive policy, a
+        function's dead-letter queue...)."""
+        if file not in self._dead_letters:
+            document = self.document(file)
+            graph = build_graph(Template(document)) if document is not None else None
+            self._dead_letters[file] = {e.target for e in graph.of_kind(DEAD_LETTERS)
+                                        if e.target} if graph else set()
+        return self._dead_letters[file]
 
     def suppress_linked(self, findings: list[Finding], file: str
                         ) -> tuple[list[Finding], list[Suppressed]]:
@@ -262,10 +277,12 @@ class _Linker:
         this template has no resource or parameter of that name)."""
         resources = document.data.get("Resources")
         body = resources.get(logical_id) if isinstance(resources, dict) else None
-        if not isinstance(body, dict) or not isinstance(body.get("Type"), str):
+        if not isinstance(body, dict) or body.get("Type") not in LINKED_TYPES:
             return None
         if self.origin.get(logical_id) == file:
             return logical_id
+        if logical_id in self.assembly.dead_letter_targets(file):
+            return None  # its own template's redrive policies are not linked
         if logical_id in self.t.resources or logical_id in self.t.parameters:
             return None
         properties = body.get("Properties")
