@@ -316,3 +316,12 @@ Resources:
     (tmp_path / "child.yaml").write_text(child)
     found = _findings("--select", "WA1001,EA3001,WA3002,WA3003,IA3004", str(tmp_path))
     assert found == []
+
+
+def test_one_template_of_an_assembly_is_linked_through_the_manifest_beside_it():
+    consumer = _findings("--select", "EA3001", str(ASSEMBLY / "Billing.template.json"))
+    assert [(f[0], f[2], f[3], f[4][0][0]) for f in consumer] == [
+        ("Shared.template.json", "EA3001", "InvoicesQueue9AE6B222", "Billing.template.json")]
+    nested = _findings("--select", "EA3001",
+                       str(ASSEMBLY / "PlatformWorkers0DA245F0.nested.template.json"))
+    assert [(f[0], f[3]) for f in nested] == [("Platform.template.json", "JobsQueue86ED6666")]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import suppressions
+from .discover import MANIFEST, assembly_of
 from .findings import Finding
 from .graph import DEAD_LETTERS, INVOKES, POLL, build_graph
 from .load import Document, NotATemplate, ParseError, Path, Span, load_document
@@ -361,10 +362,12 @@ def build_assembly(files: list[str], manifests: Mapping[str, list[str]]) -> Asse
     cloud assembly; None when there are none."""
     parents: dict[str, Parent] = {}
     exports: dict[tuple[str, str], Export | None] = {}
+    manifests = {**_manifests_beside(files, manifests), **manifests}
     groups = {_key(f): manifest for manifest, found in manifests.items() for f in found}
     documents: dict[str, Document | None] = {}
     spelled = {_key(f): f for f in files}  # a nested template as the run names it
-    for file in files:
+    others = [f for found in manifests.values() for f in found if _key(f) not in spelled]
+    for file in [*files, *others]:
         if file == "-":
             continue
         group = groups.get(_key(file))
@@ -388,6 +391,24 @@ def build_assembly(files: list[str], manifests: Mapping[str, list[str]]) -> Asse
     assembly = Assembly(parents, unique, groups)
     assembly._documents.update(documents)
     return assembly
+
+
+def _manifests_beside(files: list[str], manifests: Mapping[str, list[str]]
+                      ) -> dict[str, list[str]]:
+    """The cloud assemblies of templates given one by one (`cdk.out/Billing.template.json`):
+    the manifest.json beside a template that lists it."""
+    grouped = {_key(f) for found in manifests.values() for f in found}
+    found: dict[str, list[str]] = {}
+    for file in files:
+        manifest = os.path.join(os.path.dirname(file), MANIFEST)
+        if file == "-" or _key(file) in grouped or manifest in found or not os.path.isfile(
+                manifest):
+            continue
+        assemblies = assembly_of(manifest)
+        if _key(file) in {_key(t) for t in assemblies.get(manifest, ())}:
+            found.update(assemblies)
+            grouped |= {_key(t) for listed in assemblies.values() for t in listed}
+    return found
 
 
 def _read(file: str) -> bytes | None:

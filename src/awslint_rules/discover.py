@@ -133,3 +133,11 @@ def _artifacts(manifest: str) -> dict | None:
         return None
     artifacts = data.get("artifacts") if isinstance(data, dict) else None
     return artifacts if isinstance(artifacts, dict) and "version" in data else None
+
+
+def assembly_of(manifest: str) -> dict[str, list[str]]:
+    """The templates of a cloud assembly, by manifest (its own and its stages'); {} when the
+    file is not a cloud assembly manifest."""
+    assemblies: dict[str, list[str]] = {}
+    _assembly(manifest, [], assemblies)
+    return assemblies
