@@ -30,6 +30,7 @@ from .findings import LEVELS, Finding
 from .suppressions import Suppressed
 
 if TYPE_CHECKING:
+    from .assembly import Assembly
     from .config import Config
 
 FORMATS = ("text", "concise", "json", "github", "sarif")
@@ -204,6 +205,7 @@ def check(
     run.settings.region = _region(region, run.config)
     baseline = _baseline(baseline_file) if baseline_file and not write_baseline_file else None
     files = _files(paths, run.config, verbose)
+    run.settings.assembly = _linked(files)
     outcome = _lint_all(files, run.settings, _job_count(jobs, files.found))
     if verbose:
         for remark in outcome.remarks:
@@ -282,6 +284,8 @@ class _Files:
     # directory arguments -> the files found under them, excluded ones included
     directories: dict[str, list[str]] = field(default_factory=dict)
     excluded: list[tuple[str, str]] = field(default_factory=list)  # (file, exclude pattern)
+    # cloud assembly manifest -> its stack templates
+    assemblies: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -349,14 +353,29 @@ def _files(paths: Iterable[str], config: Config | None, verbose: bool = False) -
             where = config.file if config is not None else "the configuration"
             click.echo(f"awslint-rules: skipped {file}: excluded by the configuration "
                        f"(exclude: {pattern!r} in {where})", err=True)
-    return _Files(found, missing, dict(getattr(discovery, "directories", {})), excluded)
+    return _Files(found, missing, dict(getattr(discovery, "directories", {})), excluded,
+                  dict(getattr(discovery, "assemblies", {})))
+
+
+def _linked(files: _Files) -> Assembly | None:
+    """Nested templates and cloud assemblies among the files: linked for the run."""
+    from .assembly import build_assembly
+
+    return build_assembly(files.found, files.assemblies)
 
 
 def _lint_all(files: _Files, settings: Settings, jobs: int) -> _Outcome:
     outcome = _Outcome(len(files.found))
+    linked_uses: set[tuple[str, str]] = set()
     with closing(_linted(files.found, settings, jobs)) as results:  # workers end with the loop
         for result in results:
             _collect(outcome, result)
+            linked_uses |= result.linked_uses
+    if settings.assembly is not None:
+        from .assembly import reconciled
+
+        outcome.findings = reconciled(settings.assembly, outcome.findings, outcome.suppressed,
+                                      linked_uses)
     outcome.findings.sort(key=lambda f: f.sort_key)
     outcome.suppressed.sort(key=lambda s: s.finding.sort_key)
     return outcome

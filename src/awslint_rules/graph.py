@@ -654,6 +654,17 @@ def _bucket(w: _Wiring, r: Resource) -> None:
                          conditions=item.conditions)
 
 
+def _cdk_bucket_notifications(w: _Wiring, r: Resource) -> None:
+    """What CDK's `bucket.addEventNotification` creates: a custom resource that puts the
+    bucket's notification configuration (the S3 API's shape) on the bucket it names."""
+    bucket = w.resource_id(r.properties.get("BucketName"))
+    notifications = _mapping(r.properties.get("NotificationConfiguration"))
+    path = (*r.properties_path, "NotificationConfiguration", "LambdaFunctionConfigurations")
+    for item in w.items(notifications.get("LambdaFunctionConfigurations"), path):
+        w.invoke(w.function(_mapping(item.value).get("LambdaFunctionArn")), bucket, r, item.path,
+                 origin="s3", mode=ASYNC, conditions=item.conditions)
+
+
 def _subscription(w: _Wiring, r: Resource) -> None:
     protocol = w.t.resolver.one(r.properties.get("Protocol"))
     endpoint = r.properties.get("Endpoint")
@@ -927,6 +938,7 @@ BUILDERS: dict[str, Builder] = {
     "AWS::ApiGateway::Method": _api_method,
     "AWS::ApiGatewayV2::Integration": _api_v2_integration,
     "AWS::S3::Bucket": _bucket,
+    "Custom::S3BucketNotifications": _cdk_bucket_notifications,
     "AWS::SNS::Subscription": _subscription,
     "AWS::SNS::Topic": _topic,
     "AWS::Events::Rule": _events_rule,
