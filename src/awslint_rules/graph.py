@@ -40,6 +40,8 @@ BUS_DLQ = "bus-dlq"  # an event bus's DeadLetterConfig
 
 # An edge's qualifier when it cannot be resolved: it may be any version or alias.
 ANY_QUALIFIER = "*"
+# A PERMITS edge's principal for a policy statement allowing everyone (`Principal: "*"`).
+ANY_PRINCIPAL = "*"
 
 # Event source resource type -> Edge.origin of an event source mapping reading from it.
 SOURCE_ORIGINS = {
@@ -251,6 +253,7 @@ def build_graph(template: Template) -> Graph:
         builder = BUILDERS.get(resource.type)
         if builder is not None:
             builder(wiring, resource)
+        _embedded_connectors(wiring, resource)
     return wiring.graph
 
 
@@ -376,11 +379,17 @@ def _invoke_destinations(w: _Wiring, owner: Resource, function: str, path: Path,
 
 
 def _permission(w: _Wiring, r: Resource) -> None:
-    function = w.function(r.properties.get("FunctionName"))
+    """A permission for a function of this template; one whose function cannot be told (a
+    parameter without default...) has target None, one whose principal cannot, principal None."""
+    raw = r.properties.get("FunctionName")
+    function = w.function(raw)
     principal = w.t.resolver.one(r.properties.get("Principal"))
-    if function is not None and isinstance(principal, str):
+    principal = principal if isinstance(principal, str) else None
+    if function is not None:
         w.add(PERMITS, None, function[0], r, r.path, r.properties_path, principal=principal,
               qualifier=function[1])
+    elif w.t.resolver.text(raw) is None:
+        w.add(PERMITS, None, None, r, r.path, r.properties_path, principal=principal)
 
 
 # -- SAM ------------------------------------------------------------------------------------------
@@ -500,6 +509,35 @@ def _sam_rule_target(w: _Wiring, owner: Resource, name: str, kind: str, row: sam
     dlq = props.get("DeadLetterConfig")
     w.dead_letter(owner, _mapping(dlq).get("Arn"), (*settings, "DeadLetterConfig", "Arn"),
                   TARGET_DLQ, conditions)
+
+
+def _connector(w: _Wiring, r: Resource) -> None:
+    """An `AWS::Serverless::Connector` with `Write` access: SAM adds the destination's resource
+    policy (Lambda permission, queue or topic policy) for the source's service."""
+    _connect(w, r, r.properties, r.properties_path)
+
+
+def _embedded_connectors(w: _Wiring, r: Resource) -> None:
+    """The `Connectors` attribute of a resource (beside its `Properties`): the same as an
+    `AWS::Serverless::Connector` whose source is the resource."""
+    body = _mapping(_mapping(w.t.document.data.get("Resources")).get(r.logical_id))
+    for name, connector in _mapping(body.get("Connectors")).items():
+        path = (*r.path, "Connectors", name, "Properties")
+        _connect(w, r, _mapping(_mapping(connector).get("Properties")), path)
+
+
+def _connect(w: _Wiring, r: Resource, props: dict[str, Any], path: Path) -> None:
+    permissions = props.get("Permissions")
+    if not isinstance(permissions, list) or "Write" not in permissions:
+        return
+    destinations = props.get("Destination")
+    for destination in destinations if isinstance(destinations, list) else [destinations]:
+        destination = _mapping(destination)
+        target = destination.get("Id")
+        target = target if isinstance(target, str) and target in w.t.resources \
+            else w.resource_id(destination.get("Arn"))
+        if target is not None:  # the principal follows from the source's type: any here
+            w.add(PERMITS, None, target, r, path, principal=None, origin="connector")
 
 
 def _sam_state_machine(w: _Wiring, r: Resource) -> None:
@@ -751,7 +789,9 @@ def _queue(w: _Wiring, r: Resource) -> None:
         w.dead_letter(r, redrive.value, redrive.path, QUEUE_REDRIVE, redrive.conditions)
 
 
-def _resource_policy(key: str) -> Builder:
+def _resource_policy(key: str, single: bool = False) -> Builder:
+    """Queue and topic policies (`Queues`/`Topics` lists; the inline policies' one `Queue`/
+    `Topic`): a PERMITS edge per service the policy allows, ANY_PRINCIPAL for `*`."""
     def build(w: _Wiring, r: Resource) -> None:
         statements = _mapping(r.properties.get("PolicyDocument")).get("Statement")
         statements = statements if isinstance(statements, list) else [statements]
@@ -761,7 +801,9 @@ def _resource_policy(key: str) -> Builder:
             if _mapping(statement).get("Effect") == "Allow"
             for service in _principal_services(_mapping(statement).get("Principal"))
         }
-        for item in w.items(r.properties.get(key), (*r.properties_path, key)):
+        raw = r.properties.get(key)
+        listed = [raw] if single and raw is not None else raw
+        for item in w.items(listed, (*r.properties_path, key)):
             target = w.resource_id(item.value)
             for service in sorted(services):
                 w.add(PERMITS, None, target, r, r.path, r.properties_path, principal=service,
@@ -771,6 +813,9 @@ def _resource_policy(key: str) -> Builder:
 
 
 def _principal_services(principal: Any) -> list[str]:
+    """The service principals of a statement; ANY_PRINCIPAL for `*` or `AWS: "*"`."""
+    if principal == "*" or _mapping(principal).get("AWS") in ("*", ["*"]):
+        return [ANY_PRINCIPAL]
     service = _mapping(principal).get("Service")
     services = service if isinstance(service, list) else [service]
     return [s for s in services if isinstance(s, str)]
@@ -808,4 +853,7 @@ BUILDERS: dict[str, Builder] = {
     QUEUE: _queue,
     "AWS::SQS::QueuePolicy": _resource_policy("Queues"),
     "AWS::SNS::TopicPolicy": _resource_policy("Topics"),
+    "AWS::Serverless::Connector": _connector,
+    "AWS::SQS::QueueInlinePolicy": _resource_policy("Queue", single=True),
+    "AWS::SNS::TopicInlinePolicy": _resource_policy("TopicArn", single=True),
 }

@@ -1,4 +1,5 @@
-"""SNS subscriptions: redrive policies for deliveries that fail."""
+"""SNS subscriptions: redrive policies, permissions and queue policies for deliveries, FIFO
+topics' subscribers."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ from collections.abc import Iterator
 
 from ..catalog import Rule
 from ..findings import Hit, Place
-from ..graph import SUBSCRIBES, Edge
+from ..graph import INVOKES, SUBSCRIBES, Edge
 from ..intrinsics import Branch, Conditions, combine, within
 from ..model import Model
 from ..template import Template
+from .access import at_resource, missing_when
 
 REDRIVE_PROTOCOLS = frozenset({"lambda", "sqs", "http", "https", "firehose"})
 
@@ -58,4 +60,36 @@ def subscription_without_dlq(m: Model, rule: Rule) -> Iterator[Hit]:
                 Place(edge.path, key=True),
                 owner.logical_id,
                 when=when,
+            )
+
+
+LAMBDA_PRINCIPAL = "sns.amazonaws.com"
+
+
+def _subscription_name(t: Template, edge: Edge) -> str:
+    if t.resources[edge.owner].type == "AWS::SNS::Topic":
+        return f"An inline subscription of topic '{edge.owner}'"
+    return f"Subscription '{edge.owner}'"
+
+
+def sns_lambda_permission_missing(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    for edge in m.graph.of_kind(INVOKES):
+        if edge.origin != "sns" or edge.sam_event or edge.target not in t.resources:
+            continue
+        function = edge.target
+        for when in missing_when(m, function, "function", LAMBDA_PRINCIPAL, edge.conditions):
+            topic = f"!Ref {edge.source}" if edge.source else "the topic's ARN"
+            yield rule.hit(
+                f"{_subscription_name(t, edge)} delivers to function '{function}', but no "
+                f"AWS::Lambda::Permission lets {LAMBDA_PRINCIPAL} invoke it: every delivery "
+                "fails and the message is discarded (or sent to the subscription's dead-letter "
+                "queue). Add an AWS::Lambda::Permission with Action lambda:InvokeFunction, "
+                f"FunctionName !GetAtt {function}.Arn, Principal {LAMBDA_PRINCIPAL} and "
+                f"SourceArn {topic}",
+                Place((*edge.settings, "Endpoint")),
+                edge.owner,
+                [*at_resource(m, function, "the function"),
+                 *at_resource(m, edge.source, "the topic")],
+                when,
             )

@@ -1,0 +1,60 @@
+"""Whether a service may reach a resource of this template: Lambda permissions, queue and topic
+policies, and what SAM grants by itself, all as PERMITS edges of the graph."""
+
+from __future__ import annotations
+
+from ..findings import Place
+from ..graph import ANY_PRINCIPAL, PERMITS
+from ..intrinsics import Conditions, merge_conditions
+from ..model import Model
+
+# The resource types whose unresolved target may be any resource of a kind.
+PERMISSION_OWNERS = {
+    "function": ("AWS::Lambda::Permission",),
+    "queue": ("AWS::SQS::QueuePolicy", "AWS::SQS::QueueInlinePolicy"),
+}
+
+
+def _grants(principal: str | None, wanted: str) -> bool:
+    """A principal that is `wanted`, everyone, or cannot be told (never a finding)."""
+    return principal in (wanted, ANY_PRINCIPAL, None)
+
+
+def missing_when(m: Model, resource_id: str, kind: str, principal: str,
+                 conditions: Conditions) -> list[Conditions]:
+    """The conditions under which no permission or policy of the template lets `principal`
+    reach the resource while the wiring (existing under `conditions`) does: `[conditions]`
+    when there is none, `[]` when one always applies, or may (a grant that cannot be told, a
+    grant under conditions too tangled to negate)."""
+    grants = [edge.conditions for edge in m.graph.into(resource_id, PERMITS)
+              if _grants(edge.principal, principal)
+              and merge_conditions(edge.conditions, conditions) is not None]
+    if _unknown_grant(m, kind, principal):
+        return []
+    if not grants:
+        return [conditions]
+    if any(set(grant) <= set(conditions) for grant in grants):
+        return []
+    extra = set(grants[0]) - set(conditions)
+    if len(grants) == 1 and len(extra) == 1:
+        (name, truth), = extra
+        negated = merge_conditions(conditions, ((name, not truth),))
+        return [negated] if negated is not None else []
+    return []
+
+
+def _unknown_grant(m: Model, kind: str, principal: str) -> bool:
+    """A grant on a resource that cannot be told (SAM's own grants always name theirs)."""
+    owners = PERMISSION_OWNERS[kind]
+    for edge in m.graph.of_kind(PERMITS):
+        if edge.target is None and edge.sam_event is None and _grants(edge.principal, principal):
+            owner = m.template.resources.get(edge.owner)
+            if owner is not None and owner.type in owners:
+                return True
+    return False
+
+
+def at_resource(m: Model, logical_id: str | None, message: str) -> list[Place]:
+    """The resource's logical id as a related location, when it is declared in the template."""
+    resource = m.template.resources.get(logical_id) if logical_id else None
+    return [Place(resource.path, key=True, message=message)] if resource else []
