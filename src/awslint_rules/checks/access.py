@@ -4,7 +4,7 @@ policies, and what SAM grants by itself, all as PERMITS edges of the graph."""
 from __future__ import annotations
 
 from ..findings import Place
-from ..graph import ANY_PRINCIPAL, PERMITS
+from ..graph import ANY_PRINCIPAL, ANY_QUALIFIER, PERMITS
 from ..intrinsics import Conditions, merge_conditions
 from ..model import Model
 
@@ -58,3 +58,12 @@ def at_resource(m: Model, logical_id: str | None, message: str) -> list[Place]:
     """The resource's logical id as a related location, when it is declared in the template."""
     resource = m.template.resources.get(logical_id) if logical_id else None
     return [Place(resource.path, key=True, message=message)] if resource else []
+
+
+def function_name(function: str, qualifier: str | None) -> str:
+    """What a permission's FunctionName must say for the version or alias that is invoked."""
+    if qualifier is None:
+        return f"!GetAtt {function}.Arn"
+    if qualifier == ANY_QUALIFIER:
+        return f"the ARN of the {function} version or alias that is invoked"
+    return f"the ARN of alias '{qualifier}' of {function}"

@@ -1,4 +1,5 @@
-"""EventBridge rules, Scheduler schedules and SAM rule events: dead-letter queues for targets."""
+"""EventBridge rules, Scheduler schedules and SAM rule events: dead-letter queues for targets,
+the permissions and queue policies EventBridge needs to deliver."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ from typing import Any
 
 from ..catalog import Rule
 from ..findings import Hit, Place
-from ..graph import TARGETS, Edge
+from ..graph import INVOKES, TARGETS, Edge
 from ..intrinsics import Branch, Conditions, merge_conditions, within
 from ..model import Model
 from ..sam import SAM_FUNCTION
 from ..template import QUEUE, Template
 from . import at_edge
+from .access import at_resource, function_name, missing_when
 
 OWNER_KINDS = {SAM_FUNCTION: "function"}
 RULE_DROPS = (
@@ -99,3 +101,42 @@ def _fifo_queues(t: Template, branch: Branch) -> Iterator[tuple[str, Conditions]
         merged = merge_conditions(branch.conditions, fifo.conditions)
         if merged is not None and str(fifo.value).lower() == "true":
             yield f"'{queue.logical_id}'", merged
+
+
+EVENTS_PRINCIPAL = "events.amazonaws.com"
+
+
+def _has_role(t: Template, edge: Edge) -> bool:
+    """A target `RoleArn` on some branch: EventBridge may use that role instead."""
+    role = t.prop_at((*edge.settings, "RoleArn"))
+    return role is not None and len(t.absent_when(role)) < len(t.values_along(role))
+
+
+def rule_lambda_permission_missing(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    for edge in m.graph.of_kind(INVOKES):
+        if edge.origin != "events" or edge.sam_event or edge.target not in t.resources:
+            continue
+        if _has_role(t, edge):
+            continue
+        function = edge.target
+        for when in missing_when(m, function, "function", EVENTS_PRINCIPAL, edge.conditions):
+            yield rule.hit(
+                f"{_who(t, edge)} invokes function '{function}', but no AWS::Lambda::Permission "
+                f"lets {EVENTS_PRINCIPAL} invoke it: every event fails without a retry and is "
+                "dropped (or sent to the target's dead-letter queue). Add an "
+                "AWS::Lambda::Permission with Action lambda:InvokeFunction, FunctionName "
+                f"{function_name(function, edge.qualifier)}, Principal {EVENTS_PRINCIPAL} and "
+                "SourceArn "
+                f"!GetAtt {edge.owner}.Arn",
+                _at_arn(t, edge),
+                edge.owner,
+                at_resource(m, function, "the function"),
+                when,
+            )
+
+
+def _at_arn(t: Template, edge: Edge) -> Place:
+    """The target's `Arn`, or the target itself when it is written otherwise."""
+    arn = (*edge.path, "Arn")
+    return Place(arn) if t.prop_at(arn) is not None else at_edge(edge, "")

@@ -11,7 +11,7 @@ from ..graph import INVOKES, SUBSCRIBES, Edge
 from ..intrinsics import Branch, Conditions, combine, within
 from ..model import Model
 from ..template import Template
-from .access import at_resource, missing_when
+from .access import at_resource, function_name, missing_when
 
 REDRIVE_PROTOCOLS = frozenset({"lambda", "sqs", "http", "https", "firehose"})
 
@@ -85,7 +85,8 @@ def sns_lambda_permission_missing(m: Model, rule: Rule) -> Iterator[Hit]:
                 f"AWS::Lambda::Permission lets {LAMBDA_PRINCIPAL} invoke it: every delivery "
                 "fails and the message is discarded (or sent to the subscription's dead-letter "
                 "queue). Add an AWS::Lambda::Permission with Action lambda:InvokeFunction, "
-                f"FunctionName !GetAtt {function}.Arn, Principal {LAMBDA_PRINCIPAL} and "
+                f"FunctionName {function_name(function, edge.qualifier)}, Principal "
+                f"{LAMBDA_PRINCIPAL} and "
                 f"SourceArn {topic}",
                 Place((*edge.settings, "Endpoint")),
                 edge.owner,
