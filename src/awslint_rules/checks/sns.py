@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 from ..catalog import Rule
 from ..findings import Hit, Place
-from ..graph import INVOKES, SUBSCRIBES, Edge
+from ..graph import DEAD_LETTERS, INVOKES, SUBSCRIBES, SUBSCRIPTION_DLQ, Edge
 from ..intrinsics import Branch, Conditions, combine, within
 from ..model import Model
-from ..template import Template
+from ..template import QUEUE, Template
 from .access import at_resource, function_name, missing_when
 
 REDRIVE_PROTOCOLS = frozenset({"lambda", "sqs", "http", "https", "firehose"})
@@ -94,3 +94,67 @@ def sns_lambda_permission_missing(m: Model, rule: Rule) -> Iterator[Hit]:
                  *at_resource(m, edge.source, "the topic")],
                 when,
             )
+
+
+def _queue_policy_fix(queue: str, principal: str, source: str) -> str:
+    return (f"Add an AWS::SQS::QueuePolicy with Queues [!Ref {queue}] and a statement that "
+            f"allows Principal {{Service: {principal}}} the Action sqs:SendMessage on Resource "
+            f"!GetAtt {queue}.Arn, with Condition ArnEquals aws:SourceArn {source}")
+
+
+def _unpermitted_queues(m: Model, edges: Iterator[Edge], principal: str,
+                        ) -> Iterator[tuple[Edge, str, Conditions]]:
+    """(edge, queue, when) for each edge into a queue of this template that `principal` may
+    not send to."""
+    t = m.template
+    for edge in edges:
+        queue = t.resources.get(edge.target) if edge.target else None
+        if queue is None or queue.type != QUEUE:
+            continue
+        for when in missing_when(m, queue.logical_id, "queue", principal, edge.conditions):
+            yield edge, queue.logical_id, when
+
+
+def sns_queue_policy_missing(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    subscriptions = (e for e in m.graph.of_kind(SUBSCRIBES) if e.protocol == "sqs")
+    for edge, queue, when in _unpermitted_queues(m, subscriptions, LAMBDA_PRINCIPAL):
+        topic = f"!Ref {edge.source}" if edge.source else "the topic's ARN"
+        endpoint = (*edge.settings, "Endpoint")
+        yield rule.hit(
+            f"{_subscription_name(t, edge)} delivers to queue '{queue}', but no queue policy "
+            f"lets {LAMBDA_PRINCIPAL} send to it: every delivery fails and the messages are "
+            f"discarded. {_queue_policy_fix(queue, LAMBDA_PRINCIPAL, topic)}",
+            Place(endpoint) if t.prop_at(endpoint) is not None else Place(edge.path, key=True),
+            edge.owner,
+            [*at_resource(m, queue, "the queue"), *at_resource(m, edge.source, "the topic")],
+            when,
+        )
+    dead_letters = (e for e in m.graph.of_kind(DEAD_LETTERS) if e.role == SUBSCRIPTION_DLQ)
+    for edge, queue, when in _unpermitted_queues(m, dead_letters, LAMBDA_PRINCIPAL):
+        topic = _subscribed_topic(m, edge)
+        yield rule.hit(
+            f"The dead-letter queue '{queue}' of {_dead_letter_owner(t, edge)} has no queue "
+            f"policy that lets {LAMBDA_PRINCIPAL} send to it: messages SNS cannot deliver are "
+            f"lost instead of kept. {_queue_policy_fix(queue, LAMBDA_PRINCIPAL, topic)}",
+            Place(edge.path),
+            edge.owner,
+            at_resource(m, queue, "the dead-letter queue"),
+            when,
+        )
+
+
+def _subscribed_topic(m: Model, dead_letter: Edge) -> str:
+    """`!Ref Topic` for the topic whose subscription owns the dead-letter queue."""
+    for edge in m.graph.of_kind(SUBSCRIBES):
+        if edge.owner == dead_letter.owner and edge.source and \
+                dead_letter.path[:len(edge.settings)] == edge.settings:
+            return f"!Ref {edge.source}"
+    return "the topic's ARN"
+
+
+def _dead_letter_owner(t: Template, edge: Edge) -> str:
+    if t.resources[edge.owner].type == "AWS::SNS::Subscription":
+        return f"subscription '{edge.owner}'"
+    event = edge.path[edge.path.index("Events") + 1] if "Events" in edge.path else "?"
+    return f"SNS event '{event}' of function '{edge.owner}'"
