@@ -158,3 +158,41 @@ def _dead_letter_owner(t: Template, edge: Edge) -> str:
         return f"subscription '{edge.owner}'"
     event = edge.path[edge.path.index("Events") + 1] if "Events" in edge.path else "?"
     return f"SNS event '{event}' of function '{edge.owner}'"
+
+
+# What AWS documents FIFO topics cannot deliver to: functions (only through a queue) and the
+# customer managed endpoints. (Firehose is left out: not documented either way.)
+FIFO_UNSUPPORTED = frozenset({"lambda", "http", "https", "email", "email-json", "sms",
+                              "application"})
+
+
+def _fifo_when(t: Template, topic_id: str | None) -> list[Conditions]:
+    topic = t.resources.get(topic_id) if topic_id else None
+    if topic is None or topic.type != "AWS::SNS::Topic":
+        return []
+    return [b.conditions for b in t.branches(topic.properties.get("FifoTopic"))
+            if str(b.value).lower() == "true"]
+
+
+def fifo_topic_unsupported_subscriber(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    for edge in m.graph.of_kind(SUBSCRIBES):
+        fifo = [Branch(None, when) for when in _fifo_when(t, edge.source)]
+        protocols = [b for b in _protocols(t, edge) if b.value in FIFO_UNSUPPORTED]
+        for (protocol, _, _), when in combine(protocols, fifo, [Branch(None, edge.conditions)]):
+            written = (*edge.settings, "Protocol")
+            place = Place(edge.path, key=True) if edge.sam_event or t.prop_at(written) is None \
+                else Place(written)
+            what = (f"SNS event '{edge.path[-1]}' of function '{edge.owner}'" if edge.sam_event
+                    else _subscription_name(t, edge))
+            yield rule.hit(
+                f"{what} subscribes protocol {protocol} to FIFO topic "
+                f"'{edge.source}', which delivers only to SQS queues: the subscription fails and "
+                "the stack rolls back. Subscribe an SQS queue (FIFO to keep the order) and "
+                + ("let the function poll it (SqsSubscription: true)" if edge.sam_event
+                   else "consume it from there"),
+                place,
+                edge.owner,
+                at_resource(m, edge.source, "the FIFO topic"),
+                when,
+            )
