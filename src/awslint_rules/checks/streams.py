@@ -1,13 +1,17 @@
-"""Kinesis and DynamoDB stream mappings: failure destinations and bounded retries."""
+"""Kinesis and DynamoDB streams: mappings' failure destinations, bounded retries and batch
+bisection, stream ARNs of tables without a stream, enhanced fan-out consumers."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from typing import Any
 
 from ..catalog import Rule
-from ..findings import Hit
+from ..findings import Hit, Place
 from ..graph import INVOKES, POLL, STREAM_ORIGINS, Edge
-from ..intrinsics import NO_VALUE, Branch, as_number, combine, within
+from ..intrinsics import NO_VALUE, Branch, Conditions, as_number, combine, merge_conditions, within
+from ..load import Path
 from ..model import Model
 from ..template import Template
 from . import at_edge
@@ -71,3 +75,90 @@ def stream_mapping_unbounded_retries(m: Model, rule: Rule) -> Iterator[Hit]:
                     edge.owner,
                     when=when,
                 )
+
+
+TABLES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
+_STREAM_ARN_IN_SUB = re.compile(r"\$\{([A-Za-z0-9]+)\.StreamArn\}")
+
+
+def _streamless_tables(t: Template) -> dict[str, list[Conditions]]:
+    """Table logical id -> the condition sets under which it has no StreamSpecification."""
+    streamless = {}
+    for table in t.of_type(*TABLES):
+        absent = t.absent_when(t.prop(table, "StreamSpecification"))
+        cases = [merged for b in absent
+                 if (merged := merge_conditions(b.conditions, table.conditions)) is not None]
+        if cases:
+            streamless[table.logical_id] = cases
+    return streamless
+
+
+def _stream_arn_uses(value: Any, path: Path, conditions: Conditions,
+                     ) -> Iterator[tuple[str, Path, Conditions]]:
+    """(table, path, conditions) for each `StreamArn` attribute read under `value`: `Fn::GetAtt`
+    in both forms and `${Table.StreamArn}` in `Fn::Sub`; a side of `Fn::If` adds its condition."""
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _stream_arn_uses(item, (*path, index), conditions)
+        return
+    if not isinstance(value, dict):
+        return
+    if len(value) == 1:
+        (name, argument), = value.items()
+        if name == "Fn::GetAtt":
+            parts = argument.split(".", 1) if isinstance(argument, str) else argument
+            if isinstance(parts, list) and len(parts) == 2 and parts[1] == "StreamArn" \
+                    and isinstance(parts[0], str):
+                yield parts[0], path, conditions
+            return
+        if name == "Fn::Sub":
+            text = argument[0] if isinstance(argument, list) and argument else argument
+            for table in _STREAM_ARN_IN_SUB.findall(text if isinstance(text, str) else ""):
+                yield table, path, conditions
+        if name == "Fn::If" and isinstance(argument, list) and len(argument) == 3 \
+                and isinstance(argument[0], str):
+            for truth, index in ((True, 1), (False, 2)):
+                merged = merge_conditions(conditions, ((argument[0], truth),))
+                if merged is not None:
+                    yield from _stream_arn_uses(argument[index], (*path, name, index), merged)
+            return
+    for key, item in value.items():
+        yield from _stream_arn_uses(item, (*path, key), conditions)
+
+
+def _template_stream_arn_uses(t: Template) -> Iterator[tuple[str, Path, Conditions, str | None]]:
+    """Every `StreamArn` read in resources (under their `Condition`) and outputs."""
+    for resource in t.resources.values():
+        if resource.created_by is None:
+            for use in _stream_arn_uses(resource.properties, resource.properties_path,
+                                        resource.conditions):
+                yield (*use, resource.logical_id)
+    outputs = t.document.data.get("Outputs")
+    for name, output in (outputs.items() if isinstance(outputs, dict) else ()):
+        condition = output.get("Condition") if isinstance(output, dict) else None
+        when: Conditions = ((condition, True),) if isinstance(condition, str) else ()
+        for use in _stream_arn_uses(output, ("Outputs", name), when):
+            yield (*use, None)
+
+
+def stream_arn_without_stream(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    streamless = _streamless_tables(t)
+    if not streamless:
+        return
+    for table, path, conditions, owner in _template_stream_arn_uses(t):
+        for case in streamless.get(table, ()):
+            when = merge_conditions(case, conditions)
+            if when is None:
+                continue
+            yield rule.hit(
+                f"StreamArn of DynamoDB table '{table}' is read here, but the table has no "
+                "StreamSpecification, so it has no stream: the attribute is only available "
+                "with one, and no consumer can read the table's changes. Add "
+                f"StreamSpecification: {{StreamViewType: NEW_AND_OLD_IMAGES}} (or the view the "
+                f"consumer needs) to '{table}'",
+                Place(path),
+                owner,
+                [Place(t.resources[table].path, key=True, message="the table")],
+                when,
+            )
