@@ -27,6 +27,7 @@ READS = "reads"  # pipe -> the queue or stream it polls
 DEAD_LETTERS = "dead_letters"  # whose failures -> the queue or topic that receives them
 SUBSCRIBES = "subscribes"  # topic -> endpoint
 PERMITS = "permits"  # principal service -> function, queue or topic
+CONTAINS = "contains"  # stream -> its enhanced fan-out consumer
 
 # Edge.role of dead_letters: whose failures the dead-letter queue (or destination) receives.
 QUEUE_REDRIVE = "queue-redrive"  # a queue's RedrivePolicy
@@ -735,6 +736,12 @@ def _pipe(w: _Wiring, r: Resource) -> None:
              origin="pipes", mode=ASYNC if invocation == "FIRE_AND_FORGET" else SYNC)
 
 
+def _stream_consumer(w: _Wiring, r: Resource) -> None:
+    stream = r.properties.get("StreamARN")
+    w.add(CONTAINS, w.resource_id(stream), r.logical_id, r, (*r.properties_path, "StreamARN"),
+          r.properties_path)
+
+
 def _ses_receipt_rule(w: _Wiring, r: Resource) -> None:
     """Lambda actions of an active receipt rule (`Enabled` defaults to false), invoked
     asynchronously unless `InvocationType` is RequestResponse."""
@@ -846,6 +853,7 @@ BUILDERS: dict[str, Builder] = {
     "AWS::Scheduler::Schedule": _schedule,
     "AWS::Pipes::Pipe": _pipe,
     "AWS::SES::ReceiptRule": _ses_receipt_rule,
+    "AWS::Kinesis::StreamConsumer": _stream_consumer,
     "AWS::Logs::SubscriptionFilter": _log_subscription,
     "AWS::IoT::TopicRule": _iot_rule,
     "AWS::ElasticLoadBalancingV2::TargetGroup": _target_group,

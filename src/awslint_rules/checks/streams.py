@@ -9,7 +9,7 @@ from typing import Any
 
 from ..catalog import Rule
 from ..findings import Hit, Place
-from ..graph import INVOKES, POLL, STREAM_ORIGINS, Edge
+from ..graph import CONTAINS, INVOKES, POLL, STREAM_ORIGINS, Edge
 from ..intrinsics import NO_VALUE, Branch, Conditions, as_number, combine, merge_conditions, within
 from ..load import Path
 from ..model import Model
@@ -162,3 +162,29 @@ def stream_arn_without_stream(m: Model, rule: Rule) -> Iterator[Hit]:
                 [Place(t.resources[table].path, key=True, message="the table")],
                 when,
             )
+
+
+def kinesis_consumer_limit(m: Model, rule: Rule) -> Iterator[Hit]:
+    limit = rule.option("max_consumers")
+    consumers: dict[str, list[Edge]] = {}
+    for edge in m.graph.of_kind(CONTAINS):
+        if edge.source is not None:
+            consumers.setdefault(edge.source, []).append(edge)
+    for stream, edges in consumers.items():
+        if len(edges) <= limit:
+            continue
+        when = merge_conditions(*(edge.conditions for edge in edges))
+        if when is None:
+            continue  # they cannot all exist at once: no certain count
+        yield rule.hit(
+            f"{len(edges)} enhanced fan-out consumers (AWS::Kinesis::StreamConsumer) are "
+            f"registered on stream '{stream}', more than the {limit} a stream accepts: "
+            f"registering consumer '{edges[limit].owner}' fails and the stack rolls back. "
+            "Share consumers between applications, or read with shared-throughput "
+            "(GetRecords) consumers",
+            Place(edges[limit].path),
+            edges[limit].owner,
+            [Place(m.template.resources[stream].path, key=True, message="the stream"),
+             *(Place(e.path, message="another consumer") for e in edges[:limit])],
+            when,
+        )
