@@ -21,6 +21,7 @@ AWS_DEFAULTS: dict[str, Any] = {
     "AWS::Lambda::EventSourceMapping.MaximumBatchingWindowInSeconds": 0,
     "AWS::Lambda::EventSourceMapping.MaximumRetryAttempts": -1,
     "AWS::Lambda::EventSourceMapping.MaximumRecordAgeInSeconds": -1,
+    "AWS::Lambda::EventSourceMapping.BisectBatchOnFunctionError": False,
     "AWS::Lambda::EventInvokeConfig.MaximumRetryAttempts": 2,
     "AWS::Lambda::EventInvokeConfig.MaximumEventAgeInSeconds": 21600,
 }

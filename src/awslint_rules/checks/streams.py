@@ -10,7 +10,16 @@ from typing import Any
 from ..catalog import Rule
 from ..findings import Hit, Place
 from ..graph import CONTAINS, INVOKES, POLL, STREAM_ORIGINS, Edge
-from ..intrinsics import NO_VALUE, Branch, Conditions, as_number, combine, merge_conditions, within
+from ..intrinsics import (
+    NO_VALUE,
+    UNKNOWN,
+    Branch,
+    Conditions,
+    as_number,
+    combine,
+    merge_conditions,
+    within,
+)
 from ..load import Path
 from ..model import Model
 from ..template import Template
@@ -188,3 +197,24 @@ def kinesis_consumer_limit(m: Model, rule: Rule) -> Iterator[Hit]:
              *(Place(e.path, message="another consumer") for e in edges[:limit])],
             when,
         )
+
+
+def stream_mapping_without_bisect(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    for edge in _stream_mappings(m):
+        written = t.prop_at((*edge.settings, "BisectBatchOnFunctionError"))
+        for (bisect, _), when in combine(_setting(t, edge, "BisectBatchOnFunctionError"),
+                                         [Branch(None, edge.conditions)]):
+            if str(bisect).lower() == "true" or bisect is UNKNOWN:
+                continue
+            state = "false" if written is not None else "not set (default false)"
+            yield rule.hit(
+                f"{_describe(edge)} has BisectBatchOnFunctionError {state}: when the function "
+                "fails, Lambda retries the whole batch, so one bad record holds back (and, once "
+                "the retries run out, discards) every record of its batch. Set "
+                "BisectBatchOnFunctionError: true to split a failing batch and isolate the bad "
+                "record",
+                Place(written.path) if written is not None else at_edge(edge, ""),
+                edge.owner,
+                when=when,
+            )
