@@ -196,3 +196,17 @@ def fifo_topic_unsupported_subscriber(m: Model, rule: Rule) -> Iterator[Hit]:
                 at_resource(m, edge.source, "the FIFO topic"),
                 when,
             )
+
+
+def topic_without_kms(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    for topic in t.of_type("AWS::SNS::Topic"):
+        for branch in within(t.absent_when(t.prop(topic, "KmsMasterKeyId")), topic.conditions):
+            yield rule.hit(
+                f"Topic '{topic.logical_id}' has no KmsMasterKeyId: its messages are stored "
+                "unencrypted at rest. Set KmsMasterKeyId: alias/aws/sns, or a customer managed "
+                "key whose key policy lets the AWS services that publish to the topic use it",
+                Place(topic.path, key=True),
+                topic.logical_id,
+                when=branch.conditions,
+            )

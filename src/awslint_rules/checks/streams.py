@@ -218,3 +218,45 @@ def stream_mapping_without_bisect(m: Model, rule: Rule) -> Iterator[Hit]:
                 edge.owner,
                 when=when,
             )
+
+
+STREAM = "AWS::Kinesis::Stream"
+
+
+def kinesis_provisioned_shards(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    for stream in t.of_type(STREAM):
+        mode = t.values_along(t.prop(stream, "StreamModeDetails"), ("StreamMode",))
+        shards = t.prop(stream, "ShardCount")
+        for branch in within(mode, stream.conditions):
+            explicit = isinstance(branch.value, str) and branch.value.upper() == "PROVISIONED"
+            implied = branch.value is NO_VALUE and shards is not None
+            if not (explicit or implied):
+                continue
+            written = t.prop(stream, "StreamModeDetails", "StreamMode") if explicit else shards
+            how = "StreamMode PROVISIONED" if explicit else "ShardCount and no StreamModeDetails"
+            yield rule.hit(
+                f"Kinesis stream '{stream.logical_id}' is in provisioned mode ({how}): its "
+                "shards do not scale with the traffic, so someone has to reshard it as load "
+                "grows (or it throttles producers) and shrinks (or it bills idle shards). Use "
+                "StreamModeDetails: {StreamMode: ON_DEMAND} unless the traffic is steady and "
+                "known",
+                Place(written.path) if written is not None else Place(stream.path, key=True),
+                stream.logical_id,
+                when=branch.conditions,
+            )
+
+
+def kinesis_without_encryption(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    for stream in t.of_type(STREAM):
+        for branch in within(t.absent_when(t.prop(stream, "StreamEncryption")),
+                             stream.conditions):
+            yield rule.hit(
+                f"Kinesis stream '{stream.logical_id}' has no StreamEncryption: its records are "
+                "stored unencrypted. Add StreamEncryption: {EncryptionType: KMS, KeyId: "
+                "alias/aws/kinesis} (or a customer managed key)",
+                Place(stream.path, key=True),
+                stream.logical_id,
+                when=branch.conditions,
+            )
