@@ -9,7 +9,7 @@ from typing import Any
 
 from ..catalog import Rule
 from ..findings import Hit, Place
-from ..graph import CONTAINS, INVOKES, POLL, STREAM_ORIGINS, Edge
+from ..graph import CONTAINS, INVOKES, POLL, READS, STREAM_ORIGINS, Edge
 from ..intrinsics import (
     NO_VALUE,
     UNKNOWN,
@@ -26,6 +26,7 @@ from ..template import Template
 from . import at_edge
 
 ORIGIN_NAMES = {"kinesis": "Kinesis", "dynamodb": "DynamoDB stream"}
+STREAM_NAMES = {"kinesis": "Kinesis stream", "dynamodb": "DynamoDB stream"}
 MAPPING = "AWS::Lambda::EventSourceMapping"
 
 
@@ -55,6 +56,50 @@ def stream_mapping_without_failure_destination(m: Model, rule: Rule) -> Iterator
                 edge.owner,
                 when=absent.conditions,
             )
+    for edge, key in _stream_pipes(m):
+        keys = (key, "DeadLetterConfig", "Arn")
+        for absent in within(t.absent_when(t.prop_at(edge.settings), keys), edge.conditions):
+            yield rule.hit(
+                f"Pipe '{edge.owner}' reads a {STREAM_NAMES[PIPE_SOURCES[key]]} without a "
+                f"dead-letter queue (SourceParameters.{key}.DeadLetterConfig): records the pipe "
+                "discards once the retries or the maximum record age run out leave no trace",
+                _at_pipe_source(t, edge, key),
+                edge.owner,
+                when=absent.conditions,
+            )
+
+
+# Pipe source parameters of stream sources -> the origin they read.
+PIPE_SOURCES = {"KinesisStreamParameters": "kinesis", "DynamoDBStreamParameters": "dynamodb"}
+PIPE = "AWS::Pipes::Pipe"
+
+
+def _stream_pipes(m: Model) -> Iterator[tuple[Edge, str]]:
+    """(reads edge, source parameters key) of each pipe whose source is a stream: known from
+    the source itself or, when that cannot be told, from the stream parameters it is given."""
+    t = m.template
+    for edge in m.graph.of_kind(READS):
+        if t.resources[edge.owner].type != PIPE:
+            continue
+        given = [key for key in PIPE_SOURCES if t.prop_at((*edge.settings, key)) is not None]
+        keys = [key for key, origin in PIPE_SOURCES.items() if origin == edge.origin]
+        if edge.origin == "unknown" and len(given) == 1:
+            keys = given
+        for key in keys:
+            yield edge, key
+
+
+def _at_pipe_source(t: Template, edge: Edge, key: str) -> Place:
+    """The pipe's stream parameters (by key) when it has them, else its `Source`."""
+    parameters = (*edge.settings, key)
+    return Place(parameters, key=True) if t.prop_at(parameters) is not None else Place(edge.path)
+
+
+def _pipe_setting(t: Template, edge: Edge, key: str, setting: str) -> list[Branch]:
+    """A pipe's stream setting on each branch, the AWS default where it is absent."""
+    default = t.default(PIPE, f"SourceParameters.{key}.{setting}")
+    return [Branch(default if b.value is NO_VALUE or b.value is None else b.value, b.conditions)
+            for b in t.values_along(t.prop_at(edge.settings), (key, setting))]
 
 
 def _setting(t: Template, edge: Edge, key: str) -> list[Branch]:
@@ -81,6 +126,22 @@ def stream_mapping_unbounded_retries(m: Model, rule: Rule) -> Iterator[Hit]:
                     "(MaximumRetryAttempts and MaximumRecordAgeInSeconds both unset or -1): one "
                     "poison record blocks its shard until the record leaves the stream",
                     at_edge(edge, ""),
+                    edge.owner,
+                    when=when,
+                )
+    for edge, key in _stream_pipes(m):
+        for (attempts, max_age, _), when in combine(
+            _pipe_setting(t, edge, key, "MaximumRetryAttempts"),
+            _pipe_setting(t, edge, key, "MaximumRecordAgeInSeconds"),
+            [Branch(None, edge.conditions)],
+        ):
+            if as_number(attempts) == -1 and as_number(max_age) == -1:
+                yield rule.hit(
+                    f"Pipe '{edge.owner}' retries a failing batch without limit "
+                    f"(SourceParameters.{key}.MaximumRetryAttempts and "
+                    "MaximumRecordAgeInSeconds both unset or -1): one poison record blocks its "
+                    "shard until the record leaves the stream",
+                    _at_pipe_source(t, edge, key),
                     edge.owner,
                     when=when,
                 )
