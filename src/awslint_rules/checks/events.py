@@ -203,7 +203,7 @@ def _rule_delivers(t: Template, edge: Edge) -> bool:
     if event is None:
         return t.resources[edge.owner].type == "AWS::Events::Rule"
     declared = t.prop_at((*edge.path[:edge.path.index("Events") + 2], "Type"))
-    return declared is not None and declared.raw in RULE_EVENTS
+    return declared is not None and isinstance(declared.raw, str) and declared.raw in RULE_EVENTS
 
 
 def _dead_letter_owner(edge: Edge) -> str:

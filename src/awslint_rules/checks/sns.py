@@ -178,7 +178,8 @@ def fifo_topic_unsupported_subscriber(m: Model, rule: Rule) -> Iterator[Hit]:
     t = m.template
     for edge in m.graph.of_kind(SUBSCRIBES):
         fifo = [Branch(None, when) for when in _fifo_when(t, edge.source)]
-        protocols = [b for b in _protocols(t, edge) if b.value in FIFO_UNSUPPORTED]
+        protocols = [b for b in _protocols(t, edge)
+                     if isinstance(b.value, str) and b.value in FIFO_UNSUPPORTED]
         for (protocol, _, _), when in combine(protocols, fifo, [Branch(None, edge.conditions)]):
             written = (*edge.settings, "Protocol")
             place = Place(edge.path, key=True) if edge.sam_event or t.prop_at(written) is None \
