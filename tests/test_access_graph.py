@@ -124,3 +124,36 @@ def test_the_consumer_limit_follows_the_option(catalog):
     assert [f for f in default.findings if f.rule == "EA6005"] == []
     [finding] = [f for f in strict.findings if f.rule == "EA6005"]
     assert "3 enhanced fan-out consumers" in finding.message and finding.resource == "C2"
+
+
+def test_policy_statements_that_cannot_be_read_may_allow_anyone():
+    graph = _graph("""\
+Conditions:
+  Open: !Equals [!Ref AWS::Region, us-east-1]
+Resources:
+  Q1: {Type: AWS::SQS::Queue}
+  Q2: {Type: AWS::SQS::Queue}
+  Q3: {Type: AWS::SQS::Queue}
+  Conditional:
+    Type: AWS::SQS::QueuePolicy
+    Properties:
+      Queues: [!Ref Q1]
+      PolicyDocument:
+        Statement:
+          - !If [Open, {Effect: Allow, Principal: "*", Action: "sqs:*"}, !Ref AWS::NoValue]
+  Json:
+    Type: AWS::SQS::QueuePolicy
+    Properties:
+      Queues: [!Ref Q2]
+      PolicyDocument: >-
+        {"Statement": [{"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}}]}
+  Computed:
+    Type: AWS::SQS::QueuePolicy
+    Properties:
+      Queues: [!Ref Q3]
+      PolicyDocument:
+        Statement:
+          - {Effect: Allow, Principal: {Service: !Sub "events.${AWS::URLSuffix}"}}
+""")
+    assert sorted((e.target, e.principal) for e in graph.of_kind(PERMITS)) == [
+        ("Q1", None), ("Q2", "sns.amazonaws.com"), ("Q3", None)]

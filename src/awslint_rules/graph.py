@@ -798,34 +798,44 @@ def _queue(w: _Wiring, r: Resource) -> None:
 
 def _resource_policy(key: str, single: bool = False) -> Builder:
     """Queue and topic policies (`Queues`/`Topics` lists; the inline policies' one `Queue`/
-    `Topic`): a PERMITS edge per service the policy allows, ANY_PRINCIPAL for `*`."""
+    `Topic`): a PERMITS edge per service the policy allows, ANY_PRINCIPAL for `*`, and principal
+    None when a statement cannot be read (an intrinsic, a JSON string): it may allow anyone."""
     def build(w: _Wiring, r: Resource) -> None:
-        statements = _mapping(r.properties.get("PolicyDocument")).get("Statement")
-        statements = statements if isinstance(statements, list) else [statements]
-        services = {
-            service
-            for statement in statements
-            if _mapping(statement).get("Effect") == "Allow"
-            for service in _principal_services(_mapping(statement).get("Principal"))
-        }
+        services = sorted(_allowed_services(r.properties.get("PolicyDocument")),
+                          key=lambda service: service or "")
         raw = r.properties.get(key)
         listed = [raw] if single and raw is not None else raw
         for item in w.items(listed, (*r.properties_path, key)):
             target = w.resource_id(item.value)
-            for service in sorted(services):
+            for service in services:
                 w.add(PERMITS, None, target, r, r.path, r.properties_path, principal=service,
                       conditions=item.conditions)
 
     return build
 
 
-def _principal_services(principal: Any) -> list[str]:
-    """The service principals of a statement; ANY_PRINCIPAL for `*` or `AWS: "*"`."""
+def _allowed_services(document: Any) -> set[str | None]:
+    """The service principals a policy document allows (None: some that cannot be told)."""
+    statements = _json_mapping(document).get("Statement")  # None under an intrinsic
+    statements = statements if isinstance(statements, list) else [statements]
+    services: set[str | None] = set()
+    for statement in statements:
+        effect = _mapping(statement).get("Effect")
+        if not isinstance(statement, dict) or effect not in ("Allow", "Deny"):
+            services.add(None)
+        elif effect == "Allow":
+            services.update(_principal_services(statement.get("Principal")))
+    return services
+
+
+def _principal_services(principal: Any) -> list[str | None]:
+    """The service principals of a statement: ANY_PRINCIPAL for `*` or `AWS: "*"`, None for
+    one written with an intrinsic."""
     if principal == "*" or _mapping(principal).get("AWS") in ("*", ["*"]):
         return [ANY_PRINCIPAL]
     service = _mapping(principal).get("Service")
     services = service if isinstance(service, list) else [service]
-    return [s for s in services if isinstance(s, str)]
+    return [s if isinstance(s, str) else None for s in services if s is not None]
 
 
 def _function(w: _Wiring, r: Resource) -> None:

@@ -20,38 +20,41 @@ def _grants(principal: str | None, wanted: str) -> bool:
     return principal in (wanted, ANY_PRINCIPAL, None)
 
 
-def missing_when(m: Model, resource_id: str, kind: str, principal: str,
-                 conditions: Conditions) -> list[Conditions]:
-    """The conditions under which no permission or policy of the template lets `principal`
-    reach the resource while the wiring (existing under `conditions`) does: `[conditions]`
-    when there is none, `[]` when one always applies, or may (a grant that cannot be told, a
-    grant under conditions too tangled to negate)."""
-    grants = [edge.conditions for edge in m.graph.into(resource_id, PERMITS)
-              if _grants(edge.principal, principal)
-              and merge_conditions(edge.conditions, conditions) is not None]
-    if _unknown_grant(m, kind, principal):
-        return []
-    if not grants:
-        return [conditions]
-    if any(set(grant) <= set(conditions) for grant in grants):
-        return []
-    extra = set(grants[0]) - set(conditions)
-    if len(grants) == 1 and len(extra) == 1:
-        (name, truth), = extra
-        negated = merge_conditions(conditions, ((name, not truth),))
-        return [negated] if negated is not None else []
-    return []
+class Grants:
+    """The permissions and policies of one template, read once per check."""
 
-
-def _unknown_grant(m: Model, kind: str, principal: str) -> bool:
-    """A grant on a resource that cannot be told (SAM's own grants always name theirs)."""
-    owners = PERMISSION_OWNERS[kind]
-    for edge in m.graph.of_kind(PERMITS):
-        if edge.target is None and edge.sam_event is None and _grants(edge.principal, principal):
+    def __init__(self, m: Model) -> None:
+        self.graph = m.graph
+        # kind -> principals granted on a resource of that kind that cannot be told
+        self.unknown: dict[str, set[str | None]] = {kind: set() for kind in PERMISSION_OWNERS}
+        for edge in m.graph.of_kind(PERMITS):
             owner = m.template.resources.get(edge.owner)
-            if owner is not None and owner.type in owners:
-                return True
-    return False
+            for kind, owners in PERMISSION_OWNERS.items():
+                if edge.target is None and edge.sam_event is None and owner is not None \
+                        and owner.type in owners:
+                    self.unknown[kind].add(edge.principal)
+
+    def missing_when(self, resource_id: str, kind: str, principal: str,
+                     conditions: Conditions) -> list[Conditions]:
+        """The conditions under which no permission or policy lets `principal` reach the
+        resource while the wiring (existing under `conditions`) does: `[conditions]` when there
+        is none, `[]` when one always applies or may (a grant that cannot be told, a grant
+        under conditions too tangled to negate)."""
+        if any(_grants(unknown, principal) for unknown in self.unknown[kind]):
+            return []
+        grants = [edge.conditions for edge in self.graph.into(resource_id, PERMITS)
+                  if _grants(edge.principal, principal)
+                  and merge_conditions(edge.conditions, conditions) is not None]
+        if not grants:
+            return [conditions]
+        if any(set(grant) <= set(conditions) for grant in grants):
+            return []
+        extra = set(grants[0]) - set(conditions)
+        if len(grants) == 1 and len(extra) == 1:
+            (name, truth), = extra
+            negated = merge_conditions(conditions, ((name, not truth),))
+            return [negated] if negated is not None else []
+        return []
 
 
 def at_resource(m: Model, logical_id: str | None, message: str) -> list[Place]:

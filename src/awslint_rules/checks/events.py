@@ -15,7 +15,7 @@ from ..model import Model
 from ..sam import SAM_FUNCTION
 from ..template import QUEUE, Template
 from . import at_edge
-from .access import at_resource, function_name, missing_when
+from .access import Grants, at_resource, function_name
 
 OWNER_KINDS = {SAM_FUNCTION: "function"}
 RULE_DROPS = (
@@ -118,13 +118,15 @@ def _has_role(t: Template, edge: Edge) -> bool:
 
 def rule_lambda_permission_missing(m: Model, rule: Rule) -> Iterator[Hit]:
     t = m.template
+    grants = Grants(m)
     for edge in m.graph.of_kind(INVOKES):
         if edge.origin != "events" or edge.sam_event or edge.target not in t.resources:
             continue
         if _has_role(t, edge):
             continue
         function = edge.target
-        for when in missing_when(m, function, "function", EVENTS_PRINCIPAL, edge.conditions):
+        for when in grants.missing_when(function, "function", EVENTS_PRINCIPAL,
+                                        edge.conditions):
             yield rule.hit(
                 f"{_who(t, edge)} invokes function '{function}', but no AWS::Lambda::Permission "
                 f"lets {EVENTS_PRINCIPAL} invoke it: every event fails without a retry and is "
@@ -160,11 +162,12 @@ def _queue(t: Template, logical_id: str | None) -> str | None:
 
 def rule_queue_policy_missing(m: Model, rule: Rule) -> Iterator[Hit]:
     t = m.template
+    grants = Grants(m)
     for edge in m.graph.of_kind(TARGETS):
         queue = _queue(t, edge.target)
         if edge.origin != "events" or edge.sam_event or queue is None or _has_role(t, edge):
             continue
-        for when in missing_when(m, queue, "queue", EVENTS_PRINCIPAL, edge.conditions):
+        for when in grants.missing_when(queue, "queue", EVENTS_PRINCIPAL, edge.conditions):
             yield rule.hit(
                 f"{_who(t, edge)} sends to queue '{queue}', but no queue policy lets "
                 f"{EVENTS_PRINCIPAL} send to it: every event fails without a retry and is "
@@ -180,7 +183,7 @@ def rule_queue_policy_missing(m: Model, rule: Rule) -> Iterator[Hit]:
         if edge.role != TARGET_DLQ or queue is None or not _rule_delivers(t, edge):
             continue
         rule_id = edge.owner + (_sam_event_name(edge) or "")  # SAM names its rule so
-        for when in missing_when(m, queue, "queue", EVENTS_PRINCIPAL, edge.conditions):
+        for when in grants.missing_when(queue, "queue", EVENTS_PRINCIPAL, edge.conditions):
             yield rule.hit(
                 f"The dead-letter queue '{queue}' of {_dead_letter_owner(edge)} has no queue "
                 f"policy that lets {EVENTS_PRINCIPAL} send to it: events EventBridge cannot "

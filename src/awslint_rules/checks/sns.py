@@ -11,7 +11,7 @@ from ..graph import DEAD_LETTERS, INVOKES, SUBSCRIBES, SUBSCRIPTION_DLQ, Edge
 from ..intrinsics import Branch, Conditions, combine, within
 from ..model import Model
 from ..template import QUEUE, Template
-from .access import at_resource, function_name, missing_when
+from .access import Grants, at_resource, function_name
 
 REDRIVE_PROTOCOLS = frozenset({"lambda", "sqs", "http", "https", "firehose"})
 
@@ -74,11 +74,13 @@ def _subscription_name(t: Template, edge: Edge) -> str:
 
 def sns_lambda_permission_missing(m: Model, rule: Rule) -> Iterator[Hit]:
     t = m.template
+    grants = Grants(m)
     for edge in m.graph.of_kind(INVOKES):
         if edge.origin != "sns" or edge.sam_event or edge.target not in t.resources:
             continue
         function = edge.target
-        for when in missing_when(m, function, "function", LAMBDA_PRINCIPAL, edge.conditions):
+        for when in grants.missing_when(function, "function", LAMBDA_PRINCIPAL,
+                                        edge.conditions):
             topic = f"!Ref {edge.source}" if edge.source else "the topic's ARN"
             yield rule.hit(
                 f"{_subscription_name(t, edge)} delivers to function '{function}', but no "
@@ -102,7 +104,7 @@ def _queue_policy_fix(queue: str, principal: str, source: str) -> str:
             f"!GetAtt {queue}.Arn, with Condition ArnEquals aws:SourceArn {source}")
 
 
-def _unpermitted_queues(m: Model, edges: Iterator[Edge], principal: str,
+def _unpermitted_queues(m: Model, grants: Grants, edges: Iterator[Edge], principal: str,
                         ) -> Iterator[tuple[Edge, str, Conditions]]:
     """(edge, queue, when) for each edge into a queue of this template that `principal` may
     not send to."""
@@ -111,14 +113,17 @@ def _unpermitted_queues(m: Model, edges: Iterator[Edge], principal: str,
         queue = t.resources.get(edge.target) if edge.target else None
         if queue is None or queue.type != QUEUE:
             continue
-        for when in missing_when(m, queue.logical_id, "queue", principal, edge.conditions):
+        for when in grants.missing_when(queue.logical_id, "queue", principal, edge.conditions):
             yield edge, queue.logical_id, when
 
 
 def sns_queue_policy_missing(m: Model, rule: Rule) -> Iterator[Hit]:
     t = m.template
+    grants = Grants(m)
+    # a subscription's settings -> its topic (a DLQ is declared in the settings' RedrivePolicy)
+    topics = {edge.settings: edge.source for edge in m.graph.of_kind(SUBSCRIBES)}
     subscriptions = (e for e in m.graph.of_kind(SUBSCRIBES) if e.protocol == "sqs")
-    for edge, queue, when in _unpermitted_queues(m, subscriptions, LAMBDA_PRINCIPAL):
+    for edge, queue, when in _unpermitted_queues(m, grants, subscriptions, LAMBDA_PRINCIPAL):
         topic = f"!Ref {edge.source}" if edge.source else "the topic's ARN"
         endpoint = (*edge.settings, "Endpoint")
         yield rule.hit(
@@ -131,8 +136,10 @@ def sns_queue_policy_missing(m: Model, rule: Rule) -> Iterator[Hit]:
             when,
         )
     dead_letters = (e for e in m.graph.of_kind(DEAD_LETTERS) if e.role == SUBSCRIPTION_DLQ)
-    for edge, queue, when in _unpermitted_queues(m, dead_letters, LAMBDA_PRINCIPAL):
-        topic = _subscribed_topic(m, edge)
+    for edge, queue, when in _unpermitted_queues(m, grants, dead_letters, LAMBDA_PRINCIPAL):
+        settings = edge.path[:edge.path.index("RedrivePolicy")] \
+            if "RedrivePolicy" in edge.path else edge.path
+        topic = f"!Ref {topics[settings]}" if topics.get(settings) else "the topic's ARN"
         yield rule.hit(
             f"The dead-letter queue '{queue}' of {_dead_letter_owner(t, edge)} has no queue "
             f"policy that lets {LAMBDA_PRINCIPAL} send to it: messages SNS cannot deliver are "
@@ -142,15 +149,6 @@ def sns_queue_policy_missing(m: Model, rule: Rule) -> Iterator[Hit]:
             at_resource(m, queue, "the dead-letter queue"),
             when,
         )
-
-
-def _subscribed_topic(m: Model, dead_letter: Edge) -> str:
-    """`!Ref Topic` for the topic whose subscription owns the dead-letter queue."""
-    for edge in m.graph.of_kind(SUBSCRIBES):
-        if edge.owner == dead_letter.owner and edge.source and \
-                dead_letter.path[:len(edge.settings)] == edge.settings:
-            return f"!Ref {edge.source}"
-    return "the topic's ARN"
 
 
 def _dead_letter_owner(t: Template, edge: Edge) -> str:
