@@ -39,6 +39,7 @@ Resources:
     Properties: {{Action: lambda:InvokeFunction, FunctionName: !Ref Fn, Principal: !Ref Who}}
 """)
     edges = sorted((e.owner, e.target, e.principal) for e in graph.of_kind(PERMITS))
+    assert {e.source for e in graph.of_kind(PERMITS)} == {None}
     # a literal name of a function outside the template grants nothing here
     assert edges == [("AnyService", "Fn", None), ("Unknown", None, "sns.amazonaws.com")]
 
@@ -157,3 +158,30 @@ Resources:
 """)
     assert sorted((e.target, e.principal) for e in graph.of_kind(PERMITS)) == [
         ("Q1", None), ("Q2", "sns.amazonaws.com"), ("Q3", None)]
+
+
+def test_a_permission_is_limited_to_the_source_its_source_arn_names():
+    graph = _graph(f"""\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+{FUNCTION}  Topic: {{Type: AWS::SNS::Topic}}
+  ByTopic:
+    Type: AWS::Lambda::Permission
+    Properties:
+      {{Action: lambda:InvokeFunction, FunctionName: !Ref Fn, Principal: sns.amazonaws.com,
+       SourceArn: !Ref Topic}}
+  Worker:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: a.b
+      CodeUri: .
+      Events:
+        Note: {{Type: SNS, Properties: {{Topic: !Ref Topic}}}}
+        Nightly: {{Type: Schedule, Properties: {{Schedule: rate(1 day)}}}}
+""")
+    assert sorted((e.owner, e.source, e.principal) for e in graph.of_kind(PERMITS)) == [
+        ("ByTopic", "Topic", "sns.amazonaws.com"),
+        ("Worker", "Topic", "sns.amazonaws.com"),
+        ("Worker", "WorkerNightly", "events.amazonaws.com"),  # the rule SAM creates
+    ]

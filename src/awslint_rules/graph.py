@@ -381,16 +381,19 @@ def _invoke_destinations(w: _Wiring, owner: Resource, function: str, path: Path,
 
 def _permission(w: _Wiring, r: Resource) -> None:
     """A permission for a function of this template; one whose function cannot be told (a
-    parameter without default...) has target None, one whose principal cannot, principal None."""
+    parameter without default...) has target None, one whose principal cannot, principal None.
+    Its source is the resource of this template its `SourceArn` names, if it names one."""
     raw = r.properties.get("FunctionName")
     function = w.function(raw)
     principal = w.t.resolver.one(r.properties.get("Principal"))
     principal = principal if isinstance(principal, str) else None
+    source_arn = r.properties.get("SourceArn")
+    source = w.resource_id(source_arn) if source_arn is not None else None
     if function is not None:
-        w.add(PERMITS, None, function[0], r, r.path, r.properties_path, principal=principal,
+        w.add(PERMITS, source, function[0], r, r.path, r.properties_path, principal=principal,
               qualifier=function[1])
     elif w.t.resolver.text(raw) is None:
-        w.add(PERMITS, None, None, r, r.path, r.properties_path, principal=principal)
+        w.add(PERMITS, source, None, r, r.path, r.properties_path, principal=principal)
 
 
 # -- SAM ------------------------------------------------------------------------------------------
@@ -441,6 +444,7 @@ def _sam_function_event(w: _Wiring, r: Resource, name: str, event: dict[str, Any
     settings: Path = (*path, "Properties")
     kind = event["Type"]
     source = w.resource_id(props.get(row.source_key)) if row.source_key else None
+    topic = source if kind == "SNS" else None
     origin, mode, principal = row.origin, row.mode, row.principal
     permitted: str | None = r.logical_id
     if kind == "HttpApi" and not is_default_http_route(props):
@@ -450,7 +454,7 @@ def _sam_function_event(w: _Wiring, r: Resource, name: str, event: dict[str, Any
     else:
         modes = [mode]
     if kind == "SNS":
-        topic, endpoint, protocol = source, r.logical_id, "lambda"
+        endpoint, protocol = r.logical_id, "lambda"
         subscription = props.get("SqsSubscription")
         if subscription not in (None, False, "false"):
             # SAM puts a queue in between (its own, or QueueArn): the function polls the queue,
@@ -478,7 +482,10 @@ def _sam_function_event(w: _Wiring, r: Resource, name: str, event: dict[str, Any
                   sam_event=kind, qualifier=alias, scheduled=row.scheduled,
                   conditions=conditions)
     if principal:
-        w.add(PERMITS, None, permitted, r, path, settings, principal=principal, sam_event=kind)
+        # SAM limits the permission (SourceArn) to the topic, or to the rule it creates
+        allowed = topic if kind == "SNS" else f"{r.logical_id}{name}" if row.rule else None
+        w.add(PERMITS, allowed, permitted, r, path, settings, principal=principal,
+              sam_event=kind)
     dlq = props.get("DeadLetterConfig")
     if principal == "events.amazonaws.com" and isinstance(dlq, dict) and "Arn" not in dlq:
         # SAM creates the dead-letter queue and a policy letting EventBridge send to it

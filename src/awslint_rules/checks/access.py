@@ -35,15 +35,17 @@ class Grants:
                     self.unknown[kind].add(edge.principal)
 
     def missing_when(self, resource_id: str, kind: str, principal: str,
-                     conditions: Conditions) -> list[Conditions]:
+                     conditions: Conditions, source: str | None = None) -> list[Conditions]:
         """The conditions under which no permission or policy lets `principal` reach the
-        resource while the wiring (existing under `conditions`) does: `[conditions]` when there
-        is none, `[]` when one always applies or may (a grant that cannot be told, a grant
-        under conditions too tangled to negate)."""
+        resource from `source` while the wiring (existing under `conditions`) does:
+        `[conditions]` when there is none, `[]` when one always applies or may (a grant that
+        cannot be told, a grant under conditions too tangled to negate). A grant limited to
+        another source of this template (its `SourceArn`) does not count."""
         if any(_grants(unknown, principal) for unknown in self.unknown[kind]):
             return []
         grants = [edge.conditions for edge in self.graph.into(resource_id, PERMITS)
                   if _grants(edge.principal, principal)
+                  and (edge.source is None or source is None or edge.source == source)
                   and merge_conditions(edge.conditions, conditions) is not None]
         if not grants:
             return [conditions]

@@ -126,15 +126,14 @@ def rule_lambda_permission_missing(m: Model, rule: Rule) -> Iterator[Hit]:
             continue
         function = edge.target
         for when in grants.missing_when(function, "function", EVENTS_PRINCIPAL,
-                                        edge.conditions):
+                                        edge.conditions, edge.owner):
             yield rule.hit(
                 f"{_who(t, edge)} invokes function '{function}', but no AWS::Lambda::Permission "
-                f"lets {EVENTS_PRINCIPAL} invoke it: every event fails without a retry and is "
-                "dropped (or sent to the target's dead-letter queue). Add an "
+                f"lets {EVENTS_PRINCIPAL} invoke it for this rule: every event fails without a "
+                "retry and is dropped (or sent to the target's dead-letter queue). Add an "
                 "AWS::Lambda::Permission with Action lambda:InvokeFunction, FunctionName "
                 f"{function_name(function, edge.qualifier)}, Principal {EVENTS_PRINCIPAL} and "
-                "SourceArn "
-                f"!GetAtt {edge.owner}.Arn",
+                f"SourceArn !GetAtt {edge.owner}.Arn",
                 _at_arn(t, edge),
                 edge.owner,
                 at_resource(m, function, "the function"),

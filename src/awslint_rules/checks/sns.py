@@ -80,16 +80,15 @@ def sns_lambda_permission_missing(m: Model, rule: Rule) -> Iterator[Hit]:
             continue
         function = edge.target
         for when in grants.missing_when(function, "function", LAMBDA_PRINCIPAL,
-                                        edge.conditions):
+                                        edge.conditions, edge.source):
             topic = f"!Ref {edge.source}" if edge.source else "the topic's ARN"
             yield rule.hit(
                 f"{_subscription_name(t, edge)} delivers to function '{function}', but no "
-                f"AWS::Lambda::Permission lets {LAMBDA_PRINCIPAL} invoke it: every delivery "
-                "fails and the message is discarded (or sent to the subscription's dead-letter "
-                "queue). Add an AWS::Lambda::Permission with Action lambda:InvokeFunction, "
-                f"FunctionName {function_name(function, edge.qualifier)}, Principal "
-                f"{LAMBDA_PRINCIPAL} and "
-                f"SourceArn {topic}",
+                f"AWS::Lambda::Permission lets {LAMBDA_PRINCIPAL} invoke it for this topic: "
+                "every delivery fails and the message is discarded (or sent to the "
+                "subscription's dead-letter queue). Add an AWS::Lambda::Permission with Action "
+                f"lambda:InvokeFunction, FunctionName {function_name(function, edge.qualifier)}, "
+                f"Principal {LAMBDA_PRINCIPAL} and SourceArn {topic}",
                 Place((*edge.settings, "Endpoint")),
                 edge.owner,
                 [*at_resource(m, function, "the function"),
@@ -113,7 +112,9 @@ def _unpermitted_queues(m: Model, grants: Grants, edges: Iterator[Edge], princip
         queue = t.resources.get(edge.target) if edge.target else None
         if queue is None or queue.type != QUEUE:
             continue
-        for when in grants.missing_when(queue.logical_id, "queue", principal, edge.conditions):
+        topic = edge.source if edge.kind == SUBSCRIBES else None
+        for when in grants.missing_when(queue.logical_id, "queue", principal, edge.conditions,
+                                        topic):
             yield edge, queue.logical_id, when
 
 
