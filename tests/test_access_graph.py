@@ -1,10 +1,10 @@
-"""Who may reach what: Lambda permissions, queue and topic policies, SAM connectors, and stream
-consumers, as graph edges; and how the missing-permission checks read them."""
+"""Who may reach what: Lambda permissions and queue and topic policies as graph edges (with the
+source a `SourceArn` limits them to), stream consumers, and the consumer limit option."""
 
 from __future__ import annotations
 
 from awslint_rules.engine import Settings, lint_bytes
-from awslint_rules.graph import ANY_PRINCIPAL, CONTAINS, PERMITS, build_graph
+from awslint_rules.graph import ANY_PRINCIPAL, CONTAINS, PERMITS, UNKNOWN_PRINCIPAL, build_graph
 from awslint_rules.load import load_document
 from awslint_rules.template import Template
 
@@ -41,7 +41,8 @@ Resources:
     edges = sorted((e.owner, e.target, e.principal) for e in graph.of_kind(PERMITS))
     assert {e.source for e in graph.of_kind(PERMITS)} == {None}
     # a literal name of a function outside the template grants nothing here
-    assert edges == [("AnyService", "Fn", None), ("Unknown", None, "sns.amazonaws.com")]
+    assert edges == [("AnyService", "Fn", UNKNOWN_PRINCIPAL),
+                     ("Unknown", None, "sns.amazonaws.com")]
 
 
 def test_queue_policies_inline_policies_and_star_principals():
@@ -69,29 +70,6 @@ Resources:
 """)
     assert sorted((e.target, e.principal) for e in graph.of_kind(PERMITS)) == [
         ("Q1", "events.amazonaws.com"), ("Q1", "sns.amazonaws.com"), ("Q2", ANY_PRINCIPAL)]
-
-
-def test_sam_connectors_with_write_access_permit_their_destinations():
-    graph = _graph(f"""\
-Transform: AWS::Serverless-2016-10-31
-Resources:
-{FUNCTION}  Q: {{Type: AWS::SQS::Queue}}
-  Topic:
-    Type: AWS::SNS::Topic
-    Connectors:
-      ToQueue:
-        Properties: {{Destination: {{Id: Q}}, Permissions: [Write]}}
-      ReadOnly:
-        Properties: {{Destination: {{Id: Fn}}, Permissions: [Read]}}
-  Connector:
-    Type: AWS::Serverless::Connector
-    Properties:
-      Source: {{Id: Topic}}
-      Destination: [{{Id: Fn}}]
-      Permissions: [Read, Write]
-""")
-    assert sorted((e.owner, e.target, e.origin) for e in graph.of_kind(PERMITS)) == [
-        ("Connector", "Fn", "connector"), ("Topic", "Q", "connector")]
 
 
 def test_stream_consumers_are_contained_in_their_stream():
@@ -157,7 +135,7 @@ Resources:
           - {Effect: Allow, Principal: {Service: !Sub "events.${AWS::URLSuffix}"}}
 """)
     assert sorted((e.target, e.principal) for e in graph.of_kind(PERMITS)) == [
-        ("Q1", None), ("Q2", "sns.amazonaws.com"), ("Q3", None)]
+        ("Q1", UNKNOWN_PRINCIPAL), ("Q2", "sns.amazonaws.com"), ("Q3", UNKNOWN_PRINCIPAL)]
 
 
 def test_a_permission_is_limited_to_the_source_its_source_arn_names():

@@ -154,6 +154,10 @@ def _catalog(rules_dirs: Iterable[str]) -> dict[str, Rule]:
               help="Exit 1 when a finding at or above this level is reported.  [default: warning]")
 @click.option("--parameter", "-p", multiple=True, metavar="KEY=VALUE",
               help="Template parameter value (overrides its Default).")
+@click.option("--region", default=None, metavar="REGION",
+              help="The AWS Region the stacks are deployed to, e.g. eu-west-1 (default: the "
+                   "configuration's `region`, else unknown). Lambda@Edge functions and "
+                   "CloudFront certificates must be in us-east-1.")
 @click.option("--rules-dir", multiple=True, type=click.Path(file_okay=False),
               help="An extra folder of rule YAML files.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False),
@@ -182,6 +186,7 @@ def check(
     ignore: tuple[str, ...],
     fail_level: str | None,
     parameter: tuple[str, ...],
+    region: str | None,
     rules_dir: tuple[str, ...],
     config_file: str | None,
     no_config: bool,
@@ -196,6 +201,7 @@ def check(
     output_format = output_format.lower()
     run = _prepare(rules_dir, config_file, no_config, _split(select), _split(ignore), parameter,
                    verbose)
+    run.settings.region = _region(region, run.config)
     baseline = _baseline(baseline_file) if baseline_file and not write_baseline_file else None
     files = _files(paths, run.config, verbose)
     outcome = _lint_all(files, run.settings, _job_count(jobs, files.found))
@@ -224,6 +230,18 @@ def check(
         for line in statistics_lines(outcome.findings, names):
             click.echo(line, err=True)
     sys.exit(_exit_code(outcome.findings, (fail_level or run.fail_level).lower(), failed_paths))
+
+
+def _region(option: str | None, config: Config | None) -> str | None:
+    """`--region`, else the configuration's `region`, else unknown."""
+    if option is None:
+        return config.region if config else None
+    from .config import region_problem
+
+    problem = region_problem(option)
+    if problem is not None:
+        raise click.BadParameter(problem, param_hint="'--region'")
+    return option.strip().lower()
 
 
 def _baseline_remark(file: str | None, baseline: Counter[str], known: list[Suppressed]) -> str:

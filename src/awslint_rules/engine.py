@@ -45,6 +45,7 @@ class Settings:
     parameters: Mapping[str, str] = field(default_factory=dict)
     # every rule id that exists (selected or not): a suppression naming none of them is a typo
     known_rules: Collection[str] = ()
+    region: str | None = None  # the AWS Region the stacks are deployed to, when known
     checks: dict[str, Check] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -169,7 +170,7 @@ def _model(document: Document, settings: Settings) -> Model:
         template = Template(document, settings.parameters)
     except Exception as error:
         raise StageFailed("template", error) from error
-    return build_model(template)
+    return build_model(template, settings.region)
 
 
 def _suppressed(result: FileResult, document: Document, settings: Settings) -> FileResult:

@@ -27,7 +27,8 @@ READS = "reads"  # pipe -> the queue or stream it polls
 DEAD_LETTERS = "dead_letters"  # whose failures -> the queue or topic that receives them
 SUBSCRIBES = "subscribes"  # topic -> endpoint
 PERMITS = "permits"  # principal service -> function, queue or topic
-CONTAINS = "contains"  # stream -> its enhanced fan-out consumer
+NOTIFIES = "notifies"  # bucket -> the function, queue or topic its S3 notifications deliver to
+CONTAINS = "contains"  # DB cluster -> each DB instance; stream -> each enhanced fan-out consumer
 
 # Edge.role of dead_letters: whose failures the dead-letter queue (or destination) receives.
 QUEUE_REDRIVE = "queue-redrive"  # a queue's RedrivePolicy
@@ -41,7 +42,9 @@ BUS_DLQ = "bus-dlq"  # an event bus's DeadLetterConfig
 
 # An edge's qualifier when it cannot be resolved: it may be any version or alias.
 ANY_QUALIFIER = "*"
-# A PERMITS edge's principal for a policy statement allowing everyone (`Principal: "*"`).
+# A permits edge's principal when it cannot be resolved: it may be any principal.
+UNKNOWN_PRINCIPAL = "?"
+# A permits edge's principal for a policy statement allowing everyone (`Principal: "*"`).
 ANY_PRINCIPAL = "*"
 
 # Event source resource type -> Edge.origin of an event source mapping reading from it.
@@ -177,11 +180,18 @@ class _Wiring:
         qualifier = text.split(":")[7] if text.count(":") >= 7 else None
         return function_id, qualifier
 
+    def named_function(self, name: str) -> tuple[str, str | None] | None:
+        """The function of this template whose FunctionName is `name`."""
+        function_id = self._named.get(("lambda", name))
+        return (function_id, None) if function_id else None
+
     def _follow_to_function(self, ref: Ref, depth: int) -> tuple[str, str | None] | None:
         resource = self.t.resources.get(ref.logical_id)
         if resource is None or depth > 3:
             return None
         if resource.type in FUNCTION_TYPES:
+            if ref.qualifier is not None and "{" in ref.qualifier:  # ${stageVariables.alias}
+                return resource.logical_id, ANY_QUALIFIER
             return resource.logical_id, ref.qualifier or self._sam_qualifier(resource, ref)
         if resource.type in ("AWS::Lambda::Alias", "AWS::Lambda::Version"):
             inner = self.t.reference(resource.properties.get("FunctionName"))
@@ -254,7 +264,8 @@ def build_graph(template: Template) -> Graph:
         builder = BUILDERS.get(resource.type)
         if builder is not None:
             builder(wiring, resource)
-        _embedded_connectors(wiring, resource)
+        if resource.declared_at is None:
+            _embedded_connectors(wiring, resource)
     return wiring.graph
 
 
@@ -381,18 +392,22 @@ def _invoke_destinations(w: _Wiring, owner: Resource, function: str, path: Path,
 
 def _permission(w: _Wiring, r: Resource) -> None:
     """A permission for a function of this template; one whose function cannot be told (a
-    parameter without default...) has target None, one whose principal cannot, principal None.
-    Its source is the resource of this template its `SourceArn` names, if it names one."""
-    raw = r.properties.get("FunctionName")
-    function = w.function(raw)
-    principal = w.t.resolver.one(r.properties.get("Principal"))
-    principal = principal if isinstance(principal, str) else None
+    parameter without default...) has target None, one whose principal cannot,
+    UNKNOWN_PRINCIPAL. Its source is the resource of this template its `SourceArn` names."""
+    function = w.function(r.properties.get("FunctionName"))
+    name = w.t.resolver.text(r.properties.get("FunctionName"))
+    if function is None and name and ":" not in name:  # FunctionName: my-function
+        function = w.named_function(name)
+    raw = r.properties.get("Principal")
+    principal = w.t.resolver.one(raw)
+    if not isinstance(principal, str):  # `!Sub apigateway.${AWS::URLSuffix}`, a parameter...
+        principal = w.t.resolver.text(raw) or UNKNOWN_PRINCIPAL
     source_arn = r.properties.get("SourceArn")
     source = w.resource_id(source_arn) if source_arn is not None else None
     if function is not None:
         w.add(PERMITS, source, function[0], r, r.path, r.properties_path, principal=principal,
               qualifier=function[1])
-    elif w.t.resolver.text(raw) is None:
+    elif name is None:
         w.add(PERMITS, source, None, r, r.path, r.properties_path, principal=principal)
 
 
@@ -486,6 +501,9 @@ def _sam_function_event(w: _Wiring, r: Resource, name: str, event: dict[str, Any
         allowed = topic if kind == "SNS" else f"{r.logical_id}{name}" if row.rule else None
         w.add(PERMITS, allowed, permitted, r, path, settings, principal=principal,
               sam_event=kind)
+    if kind == "S3":  # SAM writes the notification into the bucket (and makes it DependsOn)
+        w.add(NOTIFIES, source, r.logical_id, r, path, settings, origin="s3",
+              protocol="lambda", sam_event=kind)
     dlq = props.get("DeadLetterConfig")
     if principal == "events.amazonaws.com" and isinstance(dlq, dict) and "Arn" not in dlq:
         # SAM creates the dead-letter queue and a policy letting EventBridge send to it
@@ -517,35 +535,6 @@ def _sam_rule_target(w: _Wiring, owner: Resource, name: str, kind: str, row: sam
     dlq = props.get("DeadLetterConfig")
     w.dead_letter(owner, _mapping(dlq).get("Arn"), (*settings, "DeadLetterConfig", "Arn"),
                   TARGET_DLQ, conditions)
-
-
-def _connector(w: _Wiring, r: Resource) -> None:
-    """An `AWS::Serverless::Connector` with `Write` access: SAM adds the destination's resource
-    policy (Lambda permission, queue or topic policy) for the source's service."""
-    _connect(w, r, r.properties, r.properties_path)
-
-
-def _embedded_connectors(w: _Wiring, r: Resource) -> None:
-    """The `Connectors` attribute of a resource (beside its `Properties`): the same as an
-    `AWS::Serverless::Connector` whose source is the resource."""
-    body = _mapping(_mapping(w.t.document.data.get("Resources")).get(r.logical_id))
-    for name, connector in _mapping(body.get("Connectors")).items():
-        path = (*r.path, "Connectors", name, "Properties")
-        _connect(w, r, _mapping(_mapping(connector).get("Properties")), path)
-
-
-def _connect(w: _Wiring, r: Resource, props: dict[str, Any], path: Path) -> None:
-    permissions = props.get("Permissions")
-    if not isinstance(permissions, list) or "Write" not in permissions:
-        return
-    destinations = props.get("Destination")
-    for destination in destinations if isinstance(destinations, list) else [destinations]:
-        destination = _mapping(destination)
-        target = destination.get("Id")
-        target = target if isinstance(target, str) and target in w.t.resources \
-            else w.resource_id(destination.get("Arn"))
-        if target is not None:  # the principal follows from the source's type: any here
-            w.add(PERMITS, None, target, r, path, principal=None, origin="connector")
 
 
 def _sam_state_machine(w: _Wiring, r: Resource) -> None:
@@ -653,12 +642,29 @@ def _api_v2_integration(w: _Wiring, r: Resource) -> None:
 # -- push sources ---------------------------------------------------------------------------------
 
 
+# NotificationConfiguration list -> (the key naming each destination, NOTIFIES protocol)
+S3_NOTIFICATIONS = {
+    "LambdaConfigurations": ("Function", "lambda"),
+    "QueueConfigurations": ("Queue", "sqs"),
+    "TopicConfigurations": ("Topic", "sns"),
+}
+
+
 def _bucket(w: _Wiring, r: Resource) -> None:
-    notifications = _mapping(r.properties.get("NotificationConfiguration"))
-    path = (*r.properties_path, "NotificationConfiguration", "LambdaConfigurations")
-    for item in w.items(notifications.get("LambdaConfigurations"), path):
-        w.invoke(w.function(_mapping(item.value).get("Function")), r.logical_id, r, item.path,
-                 origin="s3", mode=ASYNC, conditions=item.conditions)
+    """Notifies edges located at each destination value (`Function`, `Queue`, `Topic`), and
+    the asynchronous invocation of each function."""
+    base = (*r.properties_path, "NotificationConfiguration")
+    for config in w.values(r.properties.get("NotificationConfiguration"), base):
+        for key, (field_name, protocol) in S3_NOTIFICATIONS.items():
+            listed = _mapping(config.value).get(key)
+            for item in w.items(listed, (*config.path, key), config.conditions):
+                raw = _mapping(item.value).get(field_name)
+                function = w.function(raw) if protocol == "lambda" else None
+                target = function[0] if function else w.resource_id(raw)
+                w.add(NOTIFIES, r.logical_id, target, r, (*item.path, field_name), item.path,
+                      origin="s3", protocol=protocol, conditions=item.conditions)
+                w.invoke(function, r.logical_id, r, item.path, origin="s3", mode=ASYNC,
+                         conditions=item.conditions)
 
 
 def _subscription(w: _Wiring, r: Resource) -> None:
@@ -744,9 +750,11 @@ def _pipe(w: _Wiring, r: Resource) -> None:
 
 
 def _stream_consumer(w: _Wiring, r: Resource) -> None:
-    stream = r.properties.get("StreamARN")
-    w.add(CONTAINS, w.resource_id(stream), r.logical_id, r, (*r.properties_path, "StreamARN"),
-          r.properties_path)
+    """A consumer of a stream of this template (one of a stream elsewhere has no edge)."""
+    stream = w.resource_id(r.properties.get("StreamARN"))
+    if stream is not None:
+        w.add(CONTAINS, stream, r.logical_id, r, (*r.properties_path, "StreamARN"),
+              r.properties_path)
 
 
 def _ses_receipt_rule(w: _Wiring, r: Resource) -> None:
@@ -788,6 +796,22 @@ def _target_group(w: _Wiring, r: Resource) -> None:
                  origin="alb", mode=SYNC, conditions=item.conditions)
 
 
+def _distribution(w: _Wiring, r: Resource) -> None:
+    """Lambda@Edge: each function association of a cache behavior invokes its function (at the
+    associated version or alias) synchronously; the association holds EventType."""
+    config = _mapping(r.properties.get("DistributionConfig"))
+    base = (*r.properties_path, "DistributionConfig")
+    behaviors = w.values(config.get("DefaultCacheBehavior"), (*base, "DefaultCacheBehavior"))
+    behaviors += w.items(config.get("CacheBehaviors"), (*base, "CacheBehaviors"))
+    for behavior in behaviors:
+        path = (*behavior.path, "LambdaFunctionAssociations")
+        associations = _mapping(behavior.value).get("LambdaFunctionAssociations")
+        for item in w.items(associations, path, behavior.conditions):
+            arn = _mapping(item.value).get("LambdaFunctionARN")
+            w.invoke(w.function(arn), r.logical_id, r, item.path, origin="cloudfront", mode=SYNC,
+                     conditions=item.conditions)
+
+
 def _user_pool(w: _Wiring, r: Resource) -> None:
     for trigger, raw in _mapping(r.properties.get("LambdaConfig")).items():
         where = (*r.properties_path, "LambdaConfig", trigger)
@@ -805,11 +829,10 @@ def _queue(w: _Wiring, r: Resource) -> None:
 
 def _resource_policy(key: str, single: bool = False) -> Builder:
     """Queue and topic policies (`Queues`/`Topics` lists; the inline policies' one `Queue`/
-    `Topic`): a PERMITS edge per service the policy allows, ANY_PRINCIPAL for `*`, and principal
-    None when a statement cannot be read (an intrinsic, a JSON string): it may allow anyone."""
+    `Topic`): a PERMITS edge per service the policy allows, ANY_PRINCIPAL for `*`, and
+    UNKNOWN_PRINCIPAL when a statement cannot be read (an intrinsic): it may allow anyone."""
     def build(w: _Wiring, r: Resource) -> None:
-        services = sorted(_allowed_services(r.properties.get("PolicyDocument")),
-                          key=lambda service: service or "")
+        services = sorted(_allowed_services(r.properties.get("PolicyDocument")))
         raw = r.properties.get(key)
         listed = [raw] if single and raw is not None else raw
         for item in w.items(listed, (*r.properties_path, key)):
@@ -821,32 +844,108 @@ def _resource_policy(key: str, single: bool = False) -> Builder:
     return build
 
 
-def _allowed_services(document: Any) -> set[str | None]:
-    """The service principals a policy document allows (None: some that cannot be told)."""
+def _allowed_services(document: Any) -> set[str]:
+    """The service principals a policy document allows (UNKNOWN_PRINCIPAL: some that cannot
+    be told, under an intrinsic or in a statement that cannot be read)."""
     statements = _json_mapping(document).get("Statement")  # None under an intrinsic
     statements = statements if isinstance(statements, list) else [statements]
-    services: set[str | None] = set()
+    services: set[str] = set()
     for statement in statements:
         effect = _mapping(statement).get("Effect")
         if not isinstance(statement, dict) or effect not in ("Allow", "Deny"):
-            services.add(None)
+            services.add(UNKNOWN_PRINCIPAL)
         elif effect == "Allow":
             services.update(_principal_services(statement.get("Principal")))
     return services
 
 
-def _principal_services(principal: Any) -> list[str | None]:
-    """The service principals of a statement: ANY_PRINCIPAL for `*` or `AWS: "*"`, None for
+def _principal_services(principal: Any) -> list[str]:
+    """The service principals a statement names: ANY_PRINCIPAL when it allows everyone
+    (`Principal: "*"` or `{AWS: "*"}`), who include every service, and UNKNOWN_PRINCIPAL for
     one written with an intrinsic."""
     if principal == "*" or _mapping(principal).get("AWS") in ("*", ["*"]):
         return [ANY_PRINCIPAL]
     service = _mapping(principal).get("Service")
     services = service if isinstance(service, list) else [service]
-    return [s if isinstance(s, str) else None for s in services if s is not None]
+    return [s if isinstance(s, str) else UNKNOWN_PRINCIPAL for s in services if s is not None]
 
 
 def _function(w: _Wiring, r: Resource) -> None:
     (_sam_function if r.type == SAM_FUNCTION else _lambda_function)(w, r)
+
+
+# -- databases ------------------------------------------------------------------------------------
+
+DB_CLUSTER = "AWS::RDS::DBCluster"
+
+
+def _db_instance(w: _Wiring, r: Resource) -> None:
+    """The cluster an instance joins: its `DBClusterIdentifier` refers to a cluster of this
+    template, or names one (RDS identifiers are case-insensitive)."""
+    raw = r.properties.get("DBClusterIdentifier")
+    if raw is None:
+        return
+    cluster = w.t.resource_at(raw)
+    if cluster is None:
+        name = (w.t.resolver.text(raw) or "").lower()
+        named = [c for c in w.t.of_type(DB_CLUSTER)
+                 if name and (w.t.resolver.text(c.properties.get("DBClusterIdentifier")) or ""
+                              ).lower() == name]
+        cluster = named[0] if len(named) == 1 else None
+    if cluster is not None and cluster.type == DB_CLUSTER:
+        w.add(CONTAINS, cluster.logical_id, r.logical_id, r,
+              (*r.properties_path, "DBClusterIdentifier"), r.properties_path)
+
+
+# -- SAM connectors -------------------------------------------------------------------------------
+
+# A connector's source type -> the service principal of the permission or policy SAM writes.
+CONNECTOR_PRINCIPALS = {
+    "AWS::S3::Bucket": "s3.amazonaws.com",
+    "AWS::SNS::Topic": "sns.amazonaws.com",
+    "AWS::Events::Rule": "events.amazonaws.com",
+    "AWS::ApiGateway::RestApi": "apigateway.amazonaws.com",
+    "AWS::ApiGatewayV2::Api": "apigateway.amazonaws.com",
+    "AWS::Serverless::Api": "apigateway.amazonaws.com",
+    "AWS::Serverless::HttpApi": "apigateway.amazonaws.com",
+}
+
+
+def _connector_end(w: _Wiring, end: Any) -> tuple[str | None, str | None]:
+    """(logical id, type) of a connector's Source or Destination (`Id`, or `Type` + `Arn`)."""
+    end = _mapping(end)
+    if isinstance(end.get("Id"), str):
+        resource = w.t.resources.get(end["Id"])
+        return (resource.logical_id, resource.type) if resource else (None, None)
+    kind = w.t.resolver.one(end.get("Type"))
+    return w.resource_id(end.get("Arn")), kind if isinstance(kind, str) else None
+
+
+def _connector_permits(w: _Wiring, owner: Resource, props: dict[str, Any], path: Path,
+                       source: Any) -> None:
+    """The permission or resource policy SAM writes for a connector with `Write` from a
+    service source (an `S3` bucket to a function is a Lambda permission for s3)."""
+    _, source_type = _connector_end(w, source)
+    principal = CONNECTOR_PRINCIPALS.get(source_type or "")
+    permissions = props.get("Permissions")
+    if principal is None or not isinstance(permissions, list) or "Write" not in permissions:
+        return
+    destinations = props.get("Destination")
+    for destination in destinations if isinstance(destinations, list) else [destinations]:
+        target, _ = _connector_end(w, destination)
+        w.add(PERMITS, None, target, owner, path, principal=principal)
+
+
+def _connector(w: _Wiring, r: Resource) -> None:
+    _connector_permits(w, r, r.properties, r.path, r.properties.get("Source"))
+
+
+def _embedded_connectors(w: _Wiring, r: Resource) -> None:
+    """A SAM `Connectors` attribute: connectors whose source is the resource declaring them."""
+    body = _mapping(_mapping(w.t.document.data.get("Resources")).get(r.logical_id))
+    for name, connector in _mapping(body.get("Connectors")).items():
+        props = _mapping(_mapping(connector).get("Properties"))
+        _connector_permits(w, r, props, (*r.path, "Connectors", name), {"Id": r.logical_id})
 
 
 BUILDERS: dict[str, Builder] = {
@@ -875,10 +974,12 @@ BUILDERS: dict[str, Builder] = {
     "AWS::IoT::TopicRule": _iot_rule,
     "AWS::ElasticLoadBalancingV2::TargetGroup": _target_group,
     "AWS::Cognito::UserPool": _user_pool,
+    "AWS::CloudFront::Distribution": _distribution,
     QUEUE: _queue,
     "AWS::SQS::QueuePolicy": _resource_policy("Queues"),
     "AWS::SNS::TopicPolicy": _resource_policy("Topics"),
     "AWS::Serverless::Connector": _connector,
     "AWS::SQS::QueueInlinePolicy": _resource_policy("Queue", single=True),
     "AWS::SNS::TopicInlinePolicy": _resource_policy("TopicArn", single=True),
+    "AWS::RDS::DBInstance": _db_instance,
 }

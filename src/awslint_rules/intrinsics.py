@@ -152,11 +152,13 @@ class Resolver:
         parameters: Mapping[str, Any],
         mappings: Mapping[str, Any],
         known_conditions: Mapping[str, bool] | None = None,
+        assumed: Mapping[str, Conditions] | None = None,
     ) -> None:
         self._resources = resource_ids
         self._parameters = parameters
         self._mappings = mappings
         self.known_conditions: Mapping[str, bool] = known_conditions or {}
+        self._assumed: Mapping[str, Conditions] = assumed or {}
         self._functions: dict[str, Callable[[Any, int], list[Branch]]] = {
             "Ref": self._ref,
             "Fn::GetAtt": self._get_att,
@@ -198,7 +200,7 @@ class Resolver:
         if name == "AWS::NoValue":
             return [Branch(NO_VALUE)]
         if name in self._parameters:
-            return self.resolve(self._parameters[name], depth)
+            return within(self.resolve(self._parameters[name], depth), self._assumed.get(name, ()))
         if name in self._resources:
             return [Branch(Ref(name))]
         logical_id, dot, attribute = name.partition(".")
@@ -425,6 +427,39 @@ def decide_conditions(section: Any, fixed: Mapping[str, Any]) -> dict[str, bool]
         if truth is not None:
             decided[name] = truth
     return decided
+
+
+def assumed_conditions(section: Any, fixed: Mapping[str, Any],
+                       defaults: Mapping[str, Any]) -> dict[str, Conditions]:
+    """Parameter -> the conditions its `Default` decides, for the conditions that no other
+    defaulted parameter takes part in. A value read from a `Default` carries them, so it is
+    never paired with a branch that needs the parameter to differ from its default."""
+    section = section if isinstance(section, dict) else {}
+    fixed_only = decide_conditions(section, fixed)
+    decided = decide_conditions(section, {**defaults, **fixed})
+    assumed: dict[str, list[tuple[str, bool]]] = {}
+    for name, truth in decided.items():
+        if name in fixed_only:
+            continue
+        defaulted = _parameters_of(section, section[name], 0) & set(defaults)
+        if len(defaulted) == 1:
+            assumed.setdefault(defaulted.pop(), []).append((name, truth))
+    return {parameter: tuple(sorted(pairs)) for parameter, pairs in assumed.items()}
+
+
+def _parameters_of(section: Mapping[str, Any], raw: Any, depth: int) -> set[str]:
+    """The names `Ref`ed by a condition, through the conditions it names."""
+    if depth > MAX_DEPTH:
+        return set()
+    if isinstance(raw, list):
+        return set().union(*(_parameters_of(section, item, depth + 1) for item in raw))
+    if not isinstance(raw, dict):
+        return set()
+    if len(raw) == 1 and isinstance(raw.get("Ref"), str):
+        return {raw["Ref"]}
+    if len(raw) == 1 and isinstance(raw.get("Condition"), str):
+        return _parameters_of(section, section.get(raw["Condition"]), depth + 1)
+    return set().union(*(_parameters_of(section, value, depth + 1) for value in raw.values()))
 
 
 class _ConditionEvaluator:

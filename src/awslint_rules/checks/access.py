@@ -4,7 +4,7 @@ policies, and what SAM grants by itself, all as PERMITS edges of the graph."""
 from __future__ import annotations
 
 from ..findings import Place
-from ..graph import ANY_PRINCIPAL, ANY_QUALIFIER, PERMITS
+from ..graph import ANY_PRINCIPAL, ANY_QUALIFIER, PERMITS, UNKNOWN_PRINCIPAL
 from ..intrinsics import Conditions, merge_conditions
 from ..model import Model
 
@@ -17,7 +17,7 @@ PERMISSION_OWNERS = {
 
 def _grants(principal: str | None, wanted: str) -> bool:
     """A principal that is `wanted`, everyone, or cannot be told (never a finding)."""
-    return principal in (wanted, ANY_PRINCIPAL, None)
+    return principal in (wanted, ANY_PRINCIPAL, UNKNOWN_PRINCIPAL, None)
 
 
 class Grants:

@@ -238,7 +238,8 @@ def kinesis_consumer_limit(m: Model, rule: Rule) -> Iterator[Hit]:
     limit = rule.option("max_consumers")
     consumers: dict[str, list[Edge]] = {}
     for edge in m.graph.of_kind(CONTAINS):
-        if edge.source is not None:
+        owner = m.template.resources[edge.owner]
+        if edge.source is not None and owner.type == "AWS::Kinesis::StreamConsumer":
             consumers.setdefault(edge.source, []).append(edge)
     for stream, edges in consumers.items():
         if len(edges) <= limit:
