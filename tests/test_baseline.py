@@ -35,6 +35,7 @@ def test_only_new_findings_are_reported_after_lines_move(tmp_path, monkeypatch, 
     moved = EXAMPLE.read_text().replace(
         "Resources:\n",
         "Resources:\n  Extra:\n    Type: AWS::SNS::Topic\n"
+        "    Properties: {KmsMasterKeyId: alias/aws/sns}\n"
         "  Old:\n    Type: AWS::ElasticLoadBalancing::LoadBalancer\n    Properties: {}\n")
     template.write_text("Description: moved down\n" + moved)
     result = invoke("--format", "json", "--baseline", "baseline.json", "t.yaml")

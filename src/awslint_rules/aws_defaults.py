@@ -22,6 +22,11 @@ AWS_DEFAULTS: dict[str, Any] = {
     "AWS::Lambda::EventSourceMapping.BatchSize.SQS": 10,  # for an SQS source (streams: 100)
     "AWS::Lambda::EventSourceMapping.MaximumRetryAttempts": -1,
     "AWS::Lambda::EventSourceMapping.MaximumRecordAgeInSeconds": -1,
+    "AWS::Lambda::EventSourceMapping.BisectBatchOnFunctionError": False,
+    "AWS::Pipes::Pipe.SourceParameters.KinesisStreamParameters.MaximumRetryAttempts": -1,
+    "AWS::Pipes::Pipe.SourceParameters.KinesisStreamParameters.MaximumRecordAgeInSeconds": -1,
+    "AWS::Pipes::Pipe.SourceParameters.DynamoDBStreamParameters.MaximumRetryAttempts": -1,
+    "AWS::Pipes::Pipe.SourceParameters.DynamoDBStreamParameters.MaximumRecordAgeInSeconds": -1,
     "AWS::Lambda::EventInvokeConfig.MaximumRetryAttempts": 2,
     "AWS::Lambda::EventInvokeConfig.MaximumEventAgeInSeconds": 21600,
     "AWS::DynamoDB::Table.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled": False,

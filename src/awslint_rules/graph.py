@@ -28,7 +28,7 @@ DEAD_LETTERS = "dead_letters"  # whose failures -> the queue or topic that recei
 SUBSCRIBES = "subscribes"  # topic -> endpoint
 PERMITS = "permits"  # principal service -> function, queue or topic
 NOTIFIES = "notifies"  # bucket -> the function, queue or topic its S3 notifications deliver to
-CONTAINS = "contains"  # DB cluster -> each DB instance in it
+CONTAINS = "contains"  # DB cluster -> each DB instance; stream -> each enhanced fan-out consumer
 
 # Edge.role of dead_letters: whose failures the dead-letter queue (or destination) receives.
 QUEUE_REDRIVE = "queue-redrive"  # a queue's RedrivePolicy
@@ -44,6 +44,8 @@ BUS_DLQ = "bus-dlq"  # an event bus's DeadLetterConfig
 ANY_QUALIFIER = "*"
 # A permits edge's principal when it cannot be resolved: it may be any principal.
 UNKNOWN_PRINCIPAL = "?"
+# A permits edge's principal for a policy statement allowing everyone (`Principal: "*"`).
+ANY_PRINCIPAL = "*"
 
 # Event source resource type -> Edge.origin of an event source mapping reading from it.
 SOURCE_ORIGINS = {
@@ -389,6 +391,9 @@ def _invoke_destinations(w: _Wiring, owner: Resource, function: str, path: Path,
 
 
 def _permission(w: _Wiring, r: Resource) -> None:
+    """A permission for a function of this template; one whose function cannot be told (a
+    parameter without default...) has target None, one whose principal cannot,
+    UNKNOWN_PRINCIPAL. Its source is the resource of this template its `SourceArn` names."""
     function = w.function(r.properties.get("FunctionName"))
     name = w.t.resolver.text(r.properties.get("FunctionName"))
     if function is None and name and ":" not in name:  # FunctionName: my-function
@@ -397,9 +402,13 @@ def _permission(w: _Wiring, r: Resource) -> None:
     principal = w.t.resolver.one(raw)
     if not isinstance(principal, str):  # `!Sub apigateway.${AWS::URLSuffix}`, a parameter...
         principal = w.t.resolver.text(raw) or UNKNOWN_PRINCIPAL
+    source_arn = r.properties.get("SourceArn")
+    source = w.resource_id(source_arn) if source_arn is not None else None
     if function is not None:
-        w.add(PERMITS, None, function[0], r, r.path, r.properties_path, principal=principal,
+        w.add(PERMITS, source, function[0], r, r.path, r.properties_path, principal=principal,
               qualifier=function[1])
+    elif name is None:
+        w.add(PERMITS, source, None, r, r.path, r.properties_path, principal=principal)
 
 
 # -- SAM ------------------------------------------------------------------------------------------
@@ -450,6 +459,7 @@ def _sam_function_event(w: _Wiring, r: Resource, name: str, event: dict[str, Any
     settings: Path = (*path, "Properties")
     kind = event["Type"]
     source = w.resource_id(props.get(row.source_key)) if row.source_key else None
+    topic = source if kind == "SNS" else None
     origin, mode, principal = row.origin, row.mode, row.principal
     permitted: str | None = r.logical_id
     if kind == "HttpApi" and not is_default_http_route(props):
@@ -459,7 +469,7 @@ def _sam_function_event(w: _Wiring, r: Resource, name: str, event: dict[str, Any
     else:
         modes = [mode]
     if kind == "SNS":
-        topic, endpoint, protocol = source, r.logical_id, "lambda"
+        endpoint, protocol = r.logical_id, "lambda"
         subscription = props.get("SqsSubscription")
         if subscription not in (None, False, "false"):
             # SAM puts a queue in between (its own, or QueueArn): the function polls the queue,
@@ -487,7 +497,10 @@ def _sam_function_event(w: _Wiring, r: Resource, name: str, event: dict[str, Any
                   sam_event=kind, qualifier=alias, scheduled=row.scheduled,
                   conditions=conditions)
     if principal:
-        w.add(PERMITS, None, permitted, r, path, settings, principal=principal, sam_event=kind)
+        # SAM limits the permission (SourceArn) to the topic, or to the rule it creates
+        allowed = topic if kind == "SNS" else f"{r.logical_id}{name}" if row.rule else None
+        w.add(PERMITS, allowed, permitted, r, path, settings, principal=principal,
+              sam_event=kind)
     if kind == "S3":  # SAM writes the notification into the bucket (and makes it DependsOn)
         w.add(NOTIFIES, source, r.logical_id, r, path, settings, origin="s3",
               protocol="lambda", sam_event=kind)
@@ -747,6 +760,14 @@ def _pipe(w: _Wiring, r: Resource) -> None:
              origin="pipes", mode=ASYNC if invocation == "FIRE_AND_FORGET" else SYNC)
 
 
+def _stream_consumer(w: _Wiring, r: Resource) -> None:
+    """A consumer of a stream of this template (one of a stream elsewhere has no edge)."""
+    stream = w.resource_id(r.properties.get("StreamARN"))
+    if stream is not None:
+        w.add(CONTAINS, stream, r.logical_id, r, (*r.properties_path, "StreamARN"),
+              r.properties_path)
+
+
 def _ses_receipt_rule(w: _Wiring, r: Resource) -> None:
     """Lambda actions of an active receipt rule (`Enabled` defaults to false), invoked
     asynchronously unless `InvocationType` is RequestResponse."""
@@ -817,33 +838,47 @@ def _queue(w: _Wiring, r: Resource) -> None:
         w.dead_letter(r, redrive.value, redrive.path, QUEUE_REDRIVE, redrive.conditions)
 
 
-def _resource_policy(key: str) -> Builder:
+def _resource_policy(key: str, single: bool = False) -> Builder:
+    """Queue and topic policies (`Queues`/`Topics` lists; the inline policies' one `Queue`/
+    `Topic`): a PERMITS edge per service the policy allows, ANY_PRINCIPAL for `*`, and
+    UNKNOWN_PRINCIPAL when a statement cannot be read (an intrinsic): it may allow anyone."""
     def build(w: _Wiring, r: Resource) -> None:
-        statements = _mapping(r.properties.get("PolicyDocument")).get("Statement")
-        statements = statements if isinstance(statements, list) else [statements]
-        services = {
-            service
-            for statement in statements
-            if _mapping(statement).get("Effect") == "Allow"
-            for service in _principal_services(_mapping(statement).get("Principal"))
-        }
-        for item in w.items(r.properties.get(key), (*r.properties_path, key)):
+        services = sorted(_allowed_services(r.properties.get("PolicyDocument")))
+        raw = r.properties.get(key)
+        listed = [raw] if single and raw is not None else raw
+        for item in w.items(listed, (*r.properties_path, key)):
             target = w.resource_id(item.value)
-            for service in sorted(services):
+            for service in services:
                 w.add(PERMITS, None, target, r, r.path, r.properties_path, principal=service,
                       conditions=item.conditions)
 
     return build
 
 
+def _allowed_services(document: Any) -> set[str]:
+    """The service principals a policy document allows (UNKNOWN_PRINCIPAL: some that cannot
+    be told, under an intrinsic or in a statement that cannot be read)."""
+    statements = _json_mapping(document).get("Statement")  # None under an intrinsic
+    statements = statements if isinstance(statements, list) else [statements]
+    services: set[str] = set()
+    for statement in statements:
+        effect = _mapping(statement).get("Effect")
+        if not isinstance(statement, dict) or effect not in ("Allow", "Deny"):
+            services.add(UNKNOWN_PRINCIPAL)
+        elif effect == "Allow":
+            services.update(_principal_services(statement.get("Principal")))
+    return services
+
+
 def _principal_services(principal: Any) -> list[str]:
-    """The service principals a statement names, and "*" when it allows everyone
-    (`Principal: "*"` or `{AWS: "*"}`), who include every service."""
+    """The service principals a statement names: ANY_PRINCIPAL when it allows everyone
+    (`Principal: "*"` or `{AWS: "*"}`), who include every service, and UNKNOWN_PRINCIPAL for
+    one written with an intrinsic."""
     if principal == "*" or _mapping(principal).get("AWS") in ("*", ["*"]):
-        return ["*"]
+        return [ANY_PRINCIPAL]
     service = _mapping(principal).get("Service")
     services = service if isinstance(service, list) else [service]
-    return [s for s in services if isinstance(s, str)]
+    return [s if isinstance(s, str) else UNKNOWN_PRINCIPAL for s in services if s is not None]
 
 
 def _function(w: _Wiring, r: Resource) -> None:
@@ -946,6 +981,7 @@ BUILDERS: dict[str, Builder] = {
     "AWS::Scheduler::Schedule": _schedule,
     "AWS::Pipes::Pipe": _pipe,
     "AWS::SES::ReceiptRule": _ses_receipt_rule,
+    "AWS::Kinesis::StreamConsumer": _stream_consumer,
     "AWS::Logs::SubscriptionFilter": _log_subscription,
     "AWS::IoT::TopicRule": _iot_rule,
     "AWS::ElasticLoadBalancingV2::TargetGroup": _target_group,
@@ -955,5 +991,7 @@ BUILDERS: dict[str, Builder] = {
     "AWS::SQS::QueuePolicy": _resource_policy("Queues"),
     "AWS::SNS::TopicPolicy": _resource_policy("Topics"),
     "AWS::Serverless::Connector": _connector,
+    "AWS::SQS::QueueInlinePolicy": _resource_policy("Queue", single=True),
+    "AWS::SNS::TopicInlinePolicy": _resource_policy("TopicArn", single=True),
     "AWS::RDS::DBInstance": _db_instance,
 }
