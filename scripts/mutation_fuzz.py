@@ -31,6 +31,7 @@ from pathlib import Path
 from awslint_rules.catalog import load_catalog
 from awslint_rules.engine import INTERNAL_ERROR, Settings, lint_bytes
 from awslint_rules.load import NotATemplate, ParseError, load_document
+from awslint_rules.model import build_model
 from awslint_rules.template import Template
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -227,14 +228,13 @@ def strict_lint(raw: bytes, settings: Settings) -> None:
         document = load_document("fuzz.yaml", raw)
     except (NotATemplate, ParseError):
         return
-    template = Template(document, settings.parameters)
-    for rule in settings.rules.values():
-        check = rule.resolve_check()
-        if check is not None:
-            for hit in check(template, rule):
-                document.locate(hit.at.path, key=hit.at.key)
-                for place in hit.related:
-                    document.locate(place.path, key=place.key)
+    model = build_model(Template(document, settings.parameters), settings.region)
+    model.expansion  # noqa: B018 -- counted on first use; a crash there is a crash too
+    for rule_id, check in settings.checks.items():
+        for hit in check(model, settings.rules[rule_id]):
+            document.locate(hit.at.path, key=hit.at.key)
+            for place in hit.related:
+                document.locate(place.path, key=place.key)
 
 
 def run_one(raw: bytes, settings: Settings, timeout: float) -> BaseException | None:

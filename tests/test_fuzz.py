@@ -518,6 +518,11 @@ def test_find_in_map_with_unhashable_keys():
     assert resolver.resolve({"Fn::FindInMap": [["M"], {"x": 1}, "b"]})[0].value is not None
 
 
+def test_get_att_with_an_unhashable_attribute():
+    resolver = Resolver({"Fn": None}, {}, {})
+    assert resolver.resolve({"Fn::GetAtt": ["Fn", {"Fn::Ref": "Name"}]})[0].value.logical_id == "Fn"
+
+
 def test_fuzzer_regressions(settings):
     for name, raw in REGRESSIONS.items():
         result = lint_bytes("t.yaml", raw, settings)

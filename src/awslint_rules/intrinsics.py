@@ -221,7 +221,7 @@ class Resolver:
         logical_id, attribute = argument
         if not isinstance(logical_id, str) or logical_id not in self._resources:
             return [Branch(UNKNOWN)]
-        if (logical_id, attribute) in self.outputs:
+        if isinstance(attribute, str) and (logical_id, attribute) in self.outputs:
             return self.resolve(self.outputs[(logical_id, attribute)], depth)
         return [Branch(Ref(logical_id, attribute if isinstance(attribute, str) else None))]
 
