@@ -46,3 +46,20 @@ def test_rule_ids_follow_the_cfn_lint_convention():
     for rule_id, rule in CATALOG.items():
         assert len(rule_id) == 6 and rule_id[1] == "A" and rule_id[2:].isdigit()
         assert {"E": "error", "W": "warning", "I": "info"}[rule_id[0]] == rule.level
+
+
+def test_on_by_default_must_be_a_boolean(tmp_path):
+    from awslint_rules.catalog import CatalogError, default_state
+
+    rule = ("id: IU0001\nname: queue-seen\nlevel: info\ntags: [sqs, observability]\n"
+            "on_by_default: {}\nmatch: {{resource_type: 'AWS::SQS::Queue'}}\n")
+    (tmp_path / "IU0001.yaml").write_text(rule.format("'no'"))
+    with pytest.raises(CatalogError, match="on_by_default: must be true or false"):
+        load_catalog([str(tmp_path)])
+    (tmp_path / "IU0001.yaml").write_text(rule.format("false"))
+    loaded = load_catalog([str(tmp_path)])["IU0001"]
+    assert not loaded.on_by_default and CATALOG["WA3002"].on_by_default
+    assert default_state(loaded) == (
+        "Off by default: switch it on with its id (IU0001), one of its tags (sqs, "
+        "observability) or ALL, in `select` or `extend-select` (an id prefix does not).")
+    assert "Off by default" in rule_text(loaded) and "Off by default" in rule_markdown(loaded)
