@@ -218,3 +218,22 @@ def test_select_extend_select_and_ignore_by_tag(tmp_path):
 
 def test_rules_and_explain_say_whether_a_rule_is_on_by_default(tmp_path):
     assert "On by default." in run_cli("explain", "WA3002", cwd=tmp_path).stdout
+    explained = run_cli("explain", "IA1011", cwd=tmp_path).stdout
+    assert "Off by default: switch it on with its id (IA1011), one of its tags (lambda, " \
+        "observability, operational-excellence) or ALL" in explained
+    listing = run_cli("rules", cwd=tmp_path).stdout.splitlines()
+    assert any(line.startswith("IA1011") and line.endswith("(off by default)")
+               for line in listing)
+    assert not any(line.startswith("WA3002") and "off by default" in line for line in listing)
+
+
+def test_observability_rules_only_when_selected(tmp_path):
+    template = FIXTURES / "IA1013" / "fail_sam_function.yaml"
+
+    def rules(*args: str) -> set[str]:
+        result = run_cli("--format", "json", *args, str(template), cwd=tmp_path)
+        return {f["rule"] for f in json.loads(result.stdout)}
+
+    assert "IA1013" not in rules() | rules("--select", "IA") | rules("--select", "IA1")
+    assert "IA1013" in rules("--select", "IA1013") & rules("--extend-select", "observability")
+    assert "IA1013" in rules("--select", "ALL")
