@@ -82,8 +82,7 @@ def _wildcard_actions(t: Template, document: Located) -> Iterator[Located]:
 
 
 def _allows(t: Template, effect: Any) -> bool:
-    values = {b.value for b in t.branches(effect)}
-    return values == {"Allow"}
+    return all(branch.value == "Allow" for branch in t.branches(effect))
 
 
 def _actions(t: Template, statement: Located) -> Iterator[Located]:

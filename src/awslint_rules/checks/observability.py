@@ -335,6 +335,9 @@ def function_log_retention_unset(m: Model, rule: Rule) -> Iterator[Hit]:
     for function in t.of_type(*sorted(FUNCTION_TYPES)):
         if function.logical_id in at_edge:
             continue  # its logs go to a log group in each region it runs in
+        logging = t.prop(function, "LoggingConfig")
+        if logging is not None and not _is_mapping(logging.raw):
+            continue  # an intrinsic: the log group it names on each side is not followed
         configured = t.prop(function, "LoggingConfig", "LogGroup")
         if configured is not None:
             groups = _configured_groups(t, configured.raw, by_name)
@@ -348,6 +351,13 @@ def function_log_retention_unset(m: Model, rule: Rule) -> Iterator[Hit]:
                       for g in by_name.get(LAMBDA_PREFIX + name, [])]
             anchor = Place(function.path, key=True)
         yield from _retention_hits(t, rule, function, groups, anchor)
+
+
+def _is_mapping(raw: Any) -> bool:
+    """A mapping as written, not an intrinsic function (`Fn::If`, `Ref`, ...)."""
+    if not isinstance(raw, dict):
+        return False
+    return not (len(raw) == 1 and (next(iter(raw)) == "Ref" or next(iter(raw)).startswith("Fn::")))
 
 
 def _configured_groups(t: Template, raw: Any, by_name: dict[str, list[Resource]]
