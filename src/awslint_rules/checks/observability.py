@@ -403,6 +403,7 @@ REST_DEPLOYMENT = "AWS::ApiGateway::Deployment"
 V2_STAGE = "AWS::ApiGatewayV2::Stage"
 SAM_API = "AWS::Serverless::Api"
 SAM_HTTP_API = "AWS::Serverless::HttpApi"
+SAM_WEBSOCKET_API = "AWS::Serverless::WebSocketApi"
 V1_LOGS, V2_LOGS = "AccessLogSetting", "AccessLogSettings"
 IMPLICIT = {"Api": ("RestApiId", "Api", V1_LOGS, "ServerlessRestApi"),
             "HttpApi": ("ApiId", "HttpApi", V2_LOGS, "ServerlessHttpApi")}
@@ -422,6 +423,8 @@ def _stages(t: Template) -> Iterator[tuple[Resource, tuple[str, ...], str]]:
         yield api, (V1_LOGS,), "REST API"
     for api in t.of_type(SAM_HTTP_API):
         yield api, (V2_LOGS,), "HTTP API"
+    for api in t.of_type(SAM_WEBSOCKET_API):
+        yield api, (V2_LOGS,), "WebSocket API"
 
 
 def _implicit_apis(t: Template) -> Iterator[tuple[str, str, list[Place]]]:
@@ -500,7 +503,7 @@ def api_access_logs_not_structured(m: Model, rule: Rule) -> Iterator[Hit]:
 def rest_api_without_tracing(m: Model, rule: Rule) -> Iterator[Hit]:
     t = m.template
     for resource, keys, kind in _stages(t):
-        if resource.type in (V2_STAGE, SAM_HTTP_API):
+        if resource.type in (V2_STAGE, SAM_HTTP_API, SAM_WEBSOCKET_API):
             continue  # API Gateway does not trace HTTP or WebSocket APIs
         path = (*keys[:-1], "TracingEnabled")
         rid = resource.logical_id
