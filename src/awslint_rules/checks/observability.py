@@ -49,7 +49,7 @@ def _leaves(t: Template, start: Located, keys: tuple[str, ...]) -> Iterator[Sett
                 when = merge_conditions(side.conditions, branch.conditions)
                 if when is not None:
                     yield Setting(branch.value, Place(side.path), when)
-        elif not isinstance(side.value, dict):
+        elif not _is_mapping(side.value):  # a parameter, FindInMap, ...: not followed
             yield Setting(UNKNOWN, Place(side.path), side.conditions)
         elif keys[0] in side.value:
             child = Located(side.value[keys[0]], (*side.path, keys[0]), side.conditions)
