@@ -116,7 +116,7 @@ def test_exclude_globs_are_relative_to_the_config_file(project):
 
 @pytest.mark.parametrize(("text", "key", "says"), [
     ("selct: [WA3]\n", "selct", "unknown key"),
-    ("select: WA9\n", "select", "'WA9' matches no rule id"),
+    ("select: WU9\n", "select", "'WU9' matches no rule id"),
     ("select: {WA3: 1}\n", "select", "must be a list of strings"),
     ("fail-level: fatal\n", "fail-level", "'fatal' is not one of"),
     ("parameters: [a]\n", "parameters", "must be a mapping"),

@@ -76,6 +76,149 @@ def test_equals_with_branches_and_unknowns(user_rules):
     ]
 
 
+SINGLE_AZ = """id: WU0003
+name: rds-single-az
+level: warning
+match:
+  resource_type: AWS::RDS::DBInstance
+  all:
+    - where: "$.MultiAZ"
+      when: not_equals
+      not_equals: true
+      default: false
+    - where: "$.DBClusterIdentifier"
+      when: absent
+  at: Properties.MultiAZ
+  message: "'{resource}' has MultiAZ {value}."
+summary: A single-AZ database.
+"""
+ON_EC2 = """id: IU0004
+name: ecs-on-ec2
+level: info
+match:
+  resource_type: [AWS::ECS::Service, AWS::ECS::TaskDefinition]
+  where: "$.LaunchType"
+  when: equals
+  equals: [EC2, EXTERNAL]
+summary: Runs on EC2.
+"""
+DATABASES = b"""Parameters:
+  Ha: {Type: String}
+Conditions:
+  Prod: !Equals [!Ref AWS::AccountId, '1']
+Resources:
+  Absent:
+    Type: AWS::RDS::DBInstance
+    Properties: {Engine: mysql}
+  Off:
+    Type: AWS::RDS::DBInstance
+    Properties: {MultiAZ: false}
+  On:
+    Type: AWS::RDS::DBInstance
+    Properties: {MultiAZ: true}
+  Aurora:
+    Type: AWS::RDS::DBInstance
+    Properties: {DBClusterIdentifier: c}
+  Branches:
+    Type: AWS::RDS::DBInstance
+    Properties: {MultiAZ: !If [Prod, true, false]}
+  NoValue:
+    Type: AWS::RDS::DBInstance
+    Properties: {MultiAZ: !If [Prod, true, !Ref AWS::NoValue]}
+  Unknown:
+    Type: AWS::RDS::DBInstance
+    Properties: {MultiAZ: !Ref Ha}
+  Service:
+    Type: AWS::ECS::Service
+    Properties: {LaunchType: ec2}
+  Task:
+    Type: AWS::ECS::TaskDefinition
+    Properties: {LaunchType: FARGATE}
+"""
+
+
+def test_all_conditions_not_equals_defaults_and_lists(tmp_path):
+    (tmp_path / "WU0003.yaml").write_text(SINGLE_AZ)
+    (tmp_path / "IU0004.yaml").write_text(ON_EC2)
+    rules = {k: v for k, v in load_catalog([str(tmp_path)]).items() if k[1] == "U"}
+    findings = lint_bytes("t.yaml", DATABASES, Settings(rules)).findings
+    assert [(f.rule, f.resource, f.span.line, f.span.column, f.message) for f in findings] == [
+        ("WU0003", "Absent", 6, 3, "'Absent' has MultiAZ false."),
+        ("WU0003", "Off", 11, 27, "'Off' has MultiAZ false."),
+        ("WU0003", "Branches", 20, 27,
+         "'Branches' has MultiAZ false. (when condition Prod is false)"),
+        ("WU0003", "NoValue", 23, 27,
+         "'NoValue' has MultiAZ false. (when condition Prod is false)"),
+        ("IU0004", "Service", 29, 30, "Runs on EC2."),
+    ]
+
+
+NO_ACL = """id: IU0005
+name: distribution-without-waf
+level: info
+match:
+  resource_type: AWS::CloudFront::Distribution
+  where: "$.DistributionConfig.WebACLId"
+  when: absent
+summary: No web ACL.
+"""
+LAUNCH_CONFIGURATION = """id: WU0006
+name: launch-configuration
+level: warning
+match:
+  resource_type: AWS::AutoScaling::AutoScalingGroup
+  where: "$.LaunchConfigurationName"
+  at: Properties.LaunchConfigurationName
+summary: A launch configuration.
+"""
+LISTENERS = """id: WU0007
+name: plain-http-listener
+level: warning
+match:
+  resource_type: AWS::ElasticLoadBalancing::LoadBalancer
+  where: "$.Listeners[*].Protocol"
+  when: equals
+  equals: HTTP
+summary: A plain HTTP listener.
+"""
+PRESENCE = b"""Parameters:
+  Config: {Type: String}
+Conditions:
+  Protected: !Equals [!Ref AWS::AccountId, '1']
+Resources:
+  Sometimes:
+    Type: AWS::CloudFront::Distribution
+    Properties:
+      DistributionConfig:
+        WebACLId: !If [Protected, arn:aws:wafv2:us-east-1:1:global/webacl/a/b, !Ref AWS::NoValue]
+  Always:
+    Type: AWS::CloudFront::Distribution
+    Properties:
+      DistributionConfig: {WebACLId: arn:aws:wafv2:us-east-1:1:global/webacl/a/b}
+  Group:
+    Type: AWS::AutoScaling::AutoScalingGroup
+    Properties: {LaunchConfigurationName: !Ref Config, MinSize: "1", MaxSize: "1"}
+  Lb:
+    Type: AWS::ElasticLoadBalancing::LoadBalancer
+    Properties:
+      Listeners:
+        - {Protocol: HTTPS, LoadBalancerPort: "443", InstancePort: "80"}
+        - {Protocol: HTTP, LoadBalancerPort: "80", InstancePort: "80"}
+"""
+
+
+def test_no_value_is_absent_an_unknown_value_is_present_and_list_items_are_located(tmp_path):
+    for rule in (NO_ACL, LAUNCH_CONFIGURATION, LISTENERS):
+        (tmp_path / f"{rule[4:10]}.yaml").write_text(rule)
+    rules = {k: v for k, v in load_catalog([str(tmp_path)]).items() if k[1] == "U"}
+    findings = lint_bytes("t.yaml", PRESENCE, Settings(rules)).findings
+    assert [(f.rule, f.resource, f.span.line, f.span.column, f.message) for f in findings] == [
+        ("IU0005", "Sometimes", 6, 3, "No web ACL. (when condition Protected is false)"),
+        ("WU0006", "Group", 17, 43, "A launch configuration."),
+        ("WU0007", "Lb", 23, 22, "A plain HTTP listener."),
+    ]
+
+
 def test_a_user_rule_cannot_reuse_a_builtin_id(tmp_path):
     (tmp_path / "WA3002.yaml").write_text(RULE.replace("WU0001", "WA3002"))
     with pytest.raises(CatalogError, match="defined twice"):
@@ -90,6 +233,7 @@ def test_level_must_match_the_id(tmp_path):
 
 VALID = {"resource_type": "AWS::Lambda::Url", "where": "$.AuthType", "when": "equals",
          "equals": "NONE", "at": "Properties.AuthType", "message": "'{resource}' is open"}
+NO_EQUALS = {key: value for key, value in VALID.items() if key != "equals"}
 
 
 @pytest.mark.parametrize("rule_id", [i for i, r in load_catalog().items() if r.match is not None])
@@ -104,12 +248,17 @@ def test_builtin_declarative_rules_are_valid(rule_id):
     {"resource_type": "Custom::My_Thing", "where": "$.Listeners[*].Protocol", "when": "absent"},
     {**VALID, "equals": 0},
     {**VALID, "equals": False},
+    {**VALID, "equals": ["NONE", "none"], "default": "NONE"},
+    {**NO_EQUALS, "when": "not_equals", "not_equals": "AWS_IAM"},
+    {"resource_type": "AWS::RDS::DBInstance", "all": [
+        {"where": "$.MultiAZ", "when": "not_equals", "not_equals": True, "default": False},
+        {"where": "$.DBClusterIdentifier", "when": "absent"}]},
 ])
 def test_a_valid_match_has_no_problems(match):
     assert validate_match(match) == []
 
 
-KNOWN = "(known: resource_type, where, when, equals, at, message)"
+KNOWN = "(known: resource_type, where, when, equals, not_equals, default, all, at, message)"
 
 
 @pytest.mark.parametrize(("match", "problem"), [
@@ -120,13 +269,33 @@ KNOWN = "(known: resource_type, where, when, equals, at, message)"
      "Unexpected character: #"),
     ({**VALID, "where": ["$.A"]}, "match.where: must be a JSONPath expression string, e.g. "
      "'$.AuthType'"),
-    ({**VALID, "when": "missing"}, "match.when: must be one of present, absent, equals"),
+    ({**VALID, "when": "missing"},
+     "match.when: must be one of present, absent, equals, not_equals"),
     ({"resource_type": "AWS::SNS::Topic", "when": "absent"},
      "match.when: needs a where expression to test"),
     ({key: value for key, value in VALID.items() if key != "equals"},
      "match.equals: required when when is equals"),
     ({**VALID, "when": "present"}, "match.equals: only used when when is equals"),
-    ({**VALID, "equals": ["NONE"]}, "match.equals: must be a scalar (a string, number or boolean)"),
+    ({**VALID, "equals": {"a": 1}}, "match.equals: must be a scalar (a string, number or boolean) "
+     "or a list of scalars"),
+    ({**VALID, "equals": []}, "match.equals: must be a scalar (a string, number or boolean) "
+     "or a list of scalars"),
+    ({**NO_EQUALS, "when": "present", "default": 1},
+     "match.default: only used when when is equals or not_equals"),
+    ({**VALID, "default": [1]}, "match.default: must be a scalar (a string, number or boolean)"),
+    ({**NO_EQUALS, "when": "not_equals"}, "match.not_equals: required when when is not_equals"),
+    ({"resource_type": "AWS::SNS::Topic", "all": []},
+     "match.all: must be a list of conditions (mappings with where, when, ...)"),
+    ({"resource_type": "AWS::SNS::Topic", "all": [{"where": "$.A"}], "where": "$.B"},
+     "match.where: goes inside each condition of all, not beside it"),
+    ({"resource_type": "AWS::SNS::Topic", "all": [{"where": "$.A"}, {}]},
+     "match.all[1].where: required in each condition of all"),
+    ({"resource_type": "AWS::SNS::Topic", "all": [{"where": "$.A", "at": "x"}]},
+     "match.all[0].at: unknown key (known: where, when, equals, not_equals, default)"),
+    ({"resource_type": "AWS::SNS::Topic", "all": [{"where": "$.A", "when": "not_equals",
+                                                    "not_equals": {"x": 1}}]},
+     "match.all[0].not_equals: must be a scalar (a string, number or boolean) or a list of "
+     "scalars"),
     ({**VALID, "at": ""}, "match.at: must be a non-empty string"),
     ({**VALID, "message": 3}, "match.message: must be a non-empty string"),
 ])
@@ -148,7 +317,8 @@ def test_resource_type_must_be_a_type_or_a_list_of_types(resource_type):
 @pytest.mark.parametrize("match", [None, "AWS::SNS::Topic", ["AWS::SNS::Topic"]])
 def test_match_must_be_a_mapping(match):
     assert validate_match(match) == [
-        "match: must be a mapping with the keys resource_type, where, when, equals, at, message"
+        "match: must be a mapping with the keys resource_type, where, when, equals, not_equals, "
+        "default, all, at, message"
     ]
 
 

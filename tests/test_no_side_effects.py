@@ -93,8 +93,8 @@ def test_template_content_is_never_executed(settings, tmp_path, monkeypatch):
 
 
 def test_a_user_rule_folder_cannot_name_python_code(tmp_path):
-    (tmp_path / "WA9001.yaml").write_text(
-        "id: WA9001\nname: sneaky\nsummary: runs code\ncheck: sqs:queue_without_dlq\n")
+    (tmp_path / "WU9001.yaml").write_text(
+        "id: WU9001\nname: sneaky\nsummary: runs code\ncheck: sqs:queue_without_dlq\n")
     with pytest.raises(CatalogError, match="declarative"):
         load_catalog([str(tmp_path)])
     result = invoke("--rules-dir", str(tmp_path), str(EXAMPLES))
@@ -102,13 +102,13 @@ def test_a_user_rule_folder_cannot_name_python_code(tmp_path):
 
 
 def test_a_declarative_user_rule_is_still_accepted(tmp_path):
-    (tmp_path / "WA9002.yaml").write_text(
-        "id: WA9002\nname: queue\nsummary: a queue\nmatch: {resource_type: AWS::SQS::Queue}\n")
+    (tmp_path / "WU9002.yaml").write_text(
+        "id: WU9002\nname: queue\nsummary: a queue\nmatch: {resource_type: AWS::SQS::Queue}\n")
     catalog = load_catalog([str(tmp_path)])
-    assert "WA9002" in catalog
+    assert "WU9002" in catalog
     raw = b"AWSTemplateFormatVersion: x\nResources:\n  Q: {Type: AWS::SQS::Queue}\n"
     findings = lint_bytes("t.yaml", raw, Settings(catalog)).findings
-    assert "WA9002" in {f.rule for f in findings}
+    assert "WU9002" in {f.rule for f in findings}
 
 
 def test_python_rules_are_only_loaded_from_the_package():

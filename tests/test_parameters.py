@@ -144,3 +144,33 @@ def test_an_invalid_value_still_notes_undeclared_parameters(catalog):
     result = _lint(catalog, Stage="qa", Region="eu-west-1")
     assert result.skipped is not None and result.skipped.startswith(INVALID_PARAMETER)
     assert result.notes == ["parameter Region ignored: not declared by this template"]
+
+
+# A value read from a Default is never paired with a branch that needs another value.
+KEYS = b"""\
+Parameters:
+  KeySpec: {Type: String, Default: SYMMETRIC_DEFAULT}
+  Region: {Type: String, Default: eu-west-1}
+Conditions:
+  IsSymmetric: !Equals [!Ref KeySpec, SYMMETRIC_DEFAULT]
+  InEurope: !And [!Equals [!Ref Region, eu-west-1], !Equals [!Ref KeySpec, SYMMETRIC_DEFAULT]]
+Resources:
+  Key:
+    Type: AWS::KMS::Key
+    Properties:
+      KeySpec: !Ref KeySpec
+      EnableKeyRotation: !If [IsSymmetric, true, false]
+"""
+
+
+@pytest.mark.parametrize(("given", "branches"), [
+    ({}, [("SYMMETRIC_DEFAULT", (("IsSymmetric", True),))]),
+    ({"KeySpec": "RSA_2048"}, [("RSA_2048", ())]),
+])
+def test_a_default_value_carries_the_conditions_it_decides(given, branches):
+    from awslint_rules.load import load_document
+    from awslint_rules.template import Template
+
+    t = Template(load_document("t.yaml", KEYS), given)
+    spec = t.resources["Key"].properties["KeySpec"]
+    assert [(b.value, b.conditions) for b in t.branches(spec)] == branches

@@ -19,8 +19,15 @@ AWS_DEFAULTS: dict[str, Any] = {
     "AWS::SQS::Queue.VisibilityTimeout": 30,
     "AWS::SQS::Queue.MessageRetentionPeriod": 345600,
     "AWS::Lambda::EventSourceMapping.MaximumBatchingWindowInSeconds": 0,
+    "AWS::Lambda::EventSourceMapping.BatchSize.SQS": 10,  # for an SQS source (streams: 100)
     "AWS::Lambda::EventSourceMapping.MaximumRetryAttempts": -1,
     "AWS::Lambda::EventSourceMapping.MaximumRecordAgeInSeconds": -1,
     "AWS::Lambda::EventInvokeConfig.MaximumRetryAttempts": 2,
     "AWS::Lambda::EventInvokeConfig.MaximumEventAgeInSeconds": 21600,
+    "AWS::DynamoDB::Table.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled": False,
+    "AWS::RDS::DBInstance.MultiAZ": False,
+    "AWS::KMS::Key.EnableKeyRotation": False,
+    "AWS::KMS::Key.KeySpec": "SYMMETRIC_DEFAULT",
+    "AWS::KMS::Key.Origin": "AWS_KMS",
+    "AWS::EC2::VPCEndpoint.VpcEndpointType": "Gateway",
 }

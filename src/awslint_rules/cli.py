@@ -37,6 +37,7 @@ from .findings import LEVELS, Finding
 from .suppressions import Suppressed
 
 if TYPE_CHECKING:
+    from .assembly import Assembly
     from .config import Config
 
 FORMATS = ("text", "concise", "json", "github", "sarif")
@@ -162,6 +163,10 @@ def _catalog(rules_dirs: Iterable[str]) -> dict[str, Rule]:
               help="Exit 1 when a finding at or above this level is reported.  [default: warning]")
 @click.option("--parameter", "-p", multiple=True, metavar="KEY=VALUE",
               help="Template parameter value (overrides its Default).")
+@click.option("--region", default=None, metavar="REGION",
+              help="The AWS Region the stacks are deployed to, e.g. eu-west-1 (default: the "
+                   "configuration's `region`, else unknown). Lambda@Edge functions and "
+                   "CloudFront certificates must be in us-east-1.")
 @click.option("--rules-dir", multiple=True, type=click.Path(file_okay=False),
               help="An extra folder of rule YAML files.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False),
@@ -191,6 +196,7 @@ def check(
     ignore: tuple[str, ...],
     fail_level: str | None,
     parameter: tuple[str, ...],
+    region: str | None,
     rules_dir: tuple[str, ...],
     config_file: str | None,
     no_config: bool,
@@ -205,8 +211,10 @@ def check(
     output_format = output_format.lower()
     run = _prepare(rules_dir, config_file, no_config, _split(select), _split(ignore), parameter,
                    verbose, _split(extend_select))
+    run.settings.region = _region(region, run.config)
     baseline = _baseline(baseline_file) if baseline_file and not write_baseline_file else None
     files = _files(paths, run.config, verbose)
+    run.settings.assembly = _linked(files)
     outcome = _lint_all(files, run.settings, _job_count(jobs, files.found))
     if verbose:
         for remark in outcome.remarks:
@@ -233,6 +241,18 @@ def check(
         for line in statistics_lines(outcome.findings, names):
             click.echo(line, err=True)
     sys.exit(_exit_code(outcome.findings, (fail_level or run.fail_level).lower(), failed_paths))
+
+
+def _region(option: str | None, config: Config | None) -> str | None:
+    """`--region`, else the configuration's `region`, else unknown."""
+    if option is None:
+        return config.region if config else None
+    from .config import region_problem
+
+    problem = region_problem(option)
+    if problem is not None:
+        raise click.BadParameter(problem, param_hint="'--region'")
+    return option.strip().lower()
 
 
 def _baseline_remark(file: str | None, baseline: Counter[str], known: list[Suppressed]) -> str:
@@ -273,6 +293,8 @@ class _Files:
     # directory arguments -> the files found under them, excluded ones included
     directories: dict[str, list[str]] = field(default_factory=dict)
     excluded: list[tuple[str, str]] = field(default_factory=list)  # (file, exclude pattern)
+    # cloud assembly manifest -> its stack templates
+    assemblies: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -342,14 +364,29 @@ def _files(paths: Iterable[str], config: Config | None, verbose: bool = False) -
             where = config.file if config is not None else "the configuration"
             click.echo(f"awslint-rules: skipped {file}: excluded by the configuration "
                        f"(exclude: {pattern!r} in {where})", err=True)
-    return _Files(found, missing, dict(getattr(discovery, "directories", {})), excluded)
+    return _Files(found, missing, dict(getattr(discovery, "directories", {})), excluded,
+                  dict(getattr(discovery, "assemblies", {})))
+
+
+def _linked(files: _Files) -> Assembly | None:
+    """Nested templates and cloud assemblies among the files: linked for the run."""
+    from .assembly import build_assembly
+
+    return build_assembly(files.found, files.assemblies)
 
 
 def _lint_all(files: _Files, settings: Settings, jobs: int) -> _Outcome:
     outcome = _Outcome(len(files.found))
+    linked_uses: set[tuple[str, str]] = set()
     with closing(_linted(files.found, settings, jobs)) as results:  # workers end with the loop
         for result in results:
             _collect(outcome, result)
+            linked_uses |= result.linked_uses
+    if settings.assembly is not None:
+        from .assembly import reconciled
+
+        outcome.findings = reconciled(settings.assembly, outcome.findings, outcome.suppressed,
+                                      linked_uses)
     outcome.findings.sort(key=lambda f: f.sort_key)
     outcome.suppressed.sort(key=lambda s: s.finding.sort_key)
     return outcome

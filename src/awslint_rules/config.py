@@ -21,7 +21,9 @@ YAML_NAMES = (".awslint-rules.yaml", ".awslint-rules.yml")
 PYPROJECT = "pyproject.toml"
 TOML_TABLE = "tool.awslint-rules"
 TOP_LEVEL_KEYS = ("select", "extend-select", "ignore", "exclude", "parameters", "rules",
-                  "fail-level")
+                  "fail-level", "region")
+# An AWS Region code: us-east-1, eu-central-2, us-gov-west-1, cn-north-1, ap-southeast-5...
+REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 
 
 class ConfigError(Exception):
@@ -48,6 +50,7 @@ class Config:
     parameters: dict[str, str] = field(default_factory=dict)
     rules: dict[str, RuleConfig] = field(default_factory=dict)
     fail_level: str | None = None
+    region: str | None = None  # the Region the stacks are deployed to (EA8002, EA8007)
     _prefix: str = ""  # "tool.awslint-rules." in pyproject.toml, for error messages
 
     @property
@@ -181,7 +184,18 @@ def load_config(file: str) -> Config:
                 raise ConfigError(file, config.key(key),
                                   f"{value!r} is not one of: {', '.join(FAIL_LEVELS)}")
             config.fail_level = value
+        elif key == "region":
+            if not isinstance(value, str) or region_problem(value) is not None:
+                raise ConfigError(file, config.key(key), region_problem(str(value)) or "")
+            config.region = value.strip().lower()
     return config
+
+
+def region_problem(region: str) -> str | None:
+    """Why `region` is not an AWS Region code, or None when it is one."""
+    if REGION.match(region.strip().lower()):
+        return None
+    return f"{region!r} is not an AWS Region code (such as us-east-1 or eu-west-1)"
 
 
 def _toml_table(file: str) -> dict[str, Any]:

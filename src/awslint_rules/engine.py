@@ -11,6 +11,15 @@ from functools import lru_cache
 from typing import Any
 
 from . import suppressions
+from .assembly import (
+    FOREIGN,
+    Assembly,
+    construct_path,
+    linked_resources,
+    linked_uses,
+    locate,
+    with_construct_paths,
+)
 from .catalog import ENGINE_CHECKS, CatalogError, Rule
 from .findings import Finding, Hit, Related, fingerprint
 from .intrinsics import merge_conditions
@@ -45,6 +54,8 @@ class Settings:
     parameters: Mapping[str, str] = field(default_factory=dict)
     # every rule id that exists (selected or not): a suppression naming none of them is a typo
     known_rules: Collection[str] = ()
+    region: str | None = None  # the AWS Region the stacks are deployed to, when known
+    assembly: Assembly | None = None  # the links between the templates of the run
     checks: dict[str, Check] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -90,6 +101,8 @@ class FileResult:
     suppressed: list[Suppressed] = field(default_factory=list)  # by the template's Metadata
     # what the run should say under -v: a given parameter this template does not declare
     notes: list[str] = field(default_factory=list)
+    # (file, logical id) of resources of linked templates this template's wiring uses
+    linked_uses: set[tuple[str, str]] = field(default_factory=set)
 
 
 def lint_file(file: str, settings: Settings) -> FileResult:
@@ -141,7 +154,8 @@ def _lint(file: str, raw: bytes, settings: Settings) -> FileResult:
         return FileResult(file, _deduplicated(findings), notes=notes)
     for rule in settings.rules.values():
         findings.extend(_run_rule(rule, model, settings))
-    result = FileResult(file, _deduplicated(findings), notes=notes)
+    result = FileResult(file, _deduplicated(findings), notes=notes,
+                        linked_uses=linked_uses(model) if settings.assembly else set())
     return _suppressed(result, document, settings)
 
 
@@ -167,17 +181,23 @@ def _model(document: Document, settings: Settings) -> Model:
     once, naming the stage."""
     try:
         template = Template(document, settings.parameters)
+        if settings.assembly is not None:
+            settings.assembly.link(template, settings.parameters)
     except Exception as error:
         raise StageFailed("template", error) from error
-    return build_model(template)
+    return build_model(template, settings.region)
 
 
 def _suppressed(result: FileResult, document: Document, settings: Settings) -> FileResult:
     """Apply the template's suppressions; report malformed (WA0003) and unused (IA0002) ones."""
+    if settings.assembly is not None:
+        result.findings, result.suppressed = settings.assembly.suppress_linked(result.findings,
+                                                                               document.path)
     entries, problems = suppressions.read(document.data)
     if not entries and not problems:
         return result
-    kept, result.suppressed, used = suppressions.apply(result.findings, entries)
+    kept, suppressed, used = suppressions.apply(result.findings, entries)
+    result.suppressed += suppressed
     for problem in problems:
         kept += _meta_finding(settings, suppressions.INVALID, document, problem.message,
                               problem.resource, problem.path, problem.key)
@@ -235,28 +255,39 @@ def _finding(rule: Rule, template: Template, hit: Hit) -> Finding | None:
     if when is None:
         return None
     hit = Hit(hit.message, hit.at, template.declared_id(hit.resource), hit.related, when)
-    document = template.document
+    file, span, path = locate(template, hit.at.path, hit.at.key)
     related = tuple(
-        Related(document.path, document.locate(place.path, key=place.key), place.message)
+        Related(*locate(template, place.path, place.key)[:2], place.message)
         for place in hit.related
     )
+    if file != template.path and all(r.file != template.path for r in related):
+        return None  # all in a linked template: its own run reports it
+    resources = linked_resources(template)
     return Finding(
         rule=rule.id,
         level=rule.level,
-        message=hit.full_message,
-        file=document.path,
-        span=document.locate(hit.at.path, key=hit.at.key),
+        message=with_construct_paths(hit.full_message, resources),
+        file=file,
+        span=span,
         resource=hit.resource,
-        path=hit.at.path,
+        path=path,
         related=related,
-        fingerprint=fingerprint(rule.id, _portable(document.path), hit.resource, hit.at.path,
-                                _identity(hit)),
+        fingerprint=fingerprint(rule.id, _portable(file), hit.resource, path, _identity(hit)),
+        construct=construct_path(resources, hit.resource),
     )
 
 
 def _identity(hit: Hit) -> str:
     """What tells two findings of one rule at one path apart: the condition and the other side."""
-    return repr((hit.when, sorted("/".join(map(str, place.path)) for place in hit.related)))
+    return repr((hit.when, sorted(_path_text(place.path) for place in hit.related)))
+
+
+def _path_text(path: Path) -> str:
+    """A path as text; one in a linked template names that file as fingerprints know it."""
+    head = path[0] if path else None
+    if isinstance(head, str) and head.startswith(FOREIGN):
+        path = (FOREIGN + _portable(head[len(FOREIGN):]), *path[1:])
+    return "/".join(map(str, path))
 
 
 def _portable(file: str) -> str:

@@ -56,6 +56,7 @@ class Finding:
     path: Path = ()
     related: tuple[Related, ...] = field(default=())
     fingerprint: str = ""
+    construct: str | None = None  # the CDK construct path of `resource` (aws:cdk:path)
 
     @property
     def sort_key(self) -> tuple[str, Span, str, str]:

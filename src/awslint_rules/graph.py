@@ -27,6 +27,8 @@ READS = "reads"  # pipe -> the queue or stream it polls
 DEAD_LETTERS = "dead_letters"  # whose failures -> the queue or topic that receives them
 SUBSCRIBES = "subscribes"  # topic -> endpoint
 PERMITS = "permits"  # principal service -> function, queue or topic
+NOTIFIES = "notifies"  # bucket -> the function, queue or topic its S3 notifications deliver to
+CONTAINS = "contains"  # DB cluster -> each DB instance in it
 
 # Edge.role of dead_letters: whose failures the dead-letter queue (or destination) receives.
 QUEUE_REDRIVE = "queue-redrive"  # a queue's RedrivePolicy
@@ -40,6 +42,8 @@ BUS_DLQ = "bus-dlq"  # an event bus's DeadLetterConfig
 
 # An edge's qualifier when it cannot be resolved: it may be any version or alias.
 ANY_QUALIFIER = "*"
+# A permits edge's principal when it cannot be resolved: it may be any principal.
+UNKNOWN_PRINCIPAL = "?"
 
 # Event source resource type -> Edge.origin of an event source mapping reading from it.
 SOURCE_ORIGINS = {
@@ -174,11 +178,18 @@ class _Wiring:
         qualifier = text.split(":")[7] if text.count(":") >= 7 else None
         return function_id, qualifier
 
+    def named_function(self, name: str) -> tuple[str, str | None] | None:
+        """The function of this template whose FunctionName is `name`."""
+        function_id = self._named.get(("lambda", name))
+        return (function_id, None) if function_id else None
+
     def _follow_to_function(self, ref: Ref, depth: int) -> tuple[str, str | None] | None:
         resource = self.t.resources.get(ref.logical_id)
         if resource is None or depth > 3:
             return None
         if resource.type in FUNCTION_TYPES:
+            if ref.qualifier is not None and "{" in ref.qualifier:  # ${stageVariables.alias}
+                return resource.logical_id, ANY_QUALIFIER
             return resource.logical_id, ref.qualifier or self._sam_qualifier(resource, ref)
         if resource.type in ("AWS::Lambda::Alias", "AWS::Lambda::Version"):
             inner = self.t.reference(resource.properties.get("FunctionName"))
@@ -251,6 +262,8 @@ def build_graph(template: Template) -> Graph:
         builder = BUILDERS.get(resource.type)
         if builder is not None:
             builder(wiring, resource)
+        if resource.declared_at is None:
+            _embedded_connectors(wiring, resource)
     return wiring.graph
 
 
@@ -377,8 +390,14 @@ def _invoke_destinations(w: _Wiring, owner: Resource, function: str, path: Path,
 
 def _permission(w: _Wiring, r: Resource) -> None:
     function = w.function(r.properties.get("FunctionName"))
-    principal = w.t.resolver.one(r.properties.get("Principal"))
-    if function is not None and isinstance(principal, str):
+    name = w.t.resolver.text(r.properties.get("FunctionName"))
+    if function is None and name and ":" not in name:  # FunctionName: my-function
+        function = w.named_function(name)
+    raw = r.properties.get("Principal")
+    principal = w.t.resolver.one(raw)
+    if not isinstance(principal, str):  # `!Sub apigateway.${AWS::URLSuffix}`, a parameter...
+        principal = w.t.resolver.text(raw) or UNKNOWN_PRINCIPAL
+    if function is not None:
         w.add(PERMITS, None, function[0], r, r.path, r.properties_path, principal=principal,
               qualifier=function[1])
 
@@ -469,6 +488,9 @@ def _sam_function_event(w: _Wiring, r: Resource, name: str, event: dict[str, Any
                   conditions=conditions)
     if principal:
         w.add(PERMITS, None, permitted, r, path, settings, principal=principal, sam_event=kind)
+    if kind == "S3":  # SAM writes the notification into the bucket (and makes it DependsOn)
+        w.add(NOTIFIES, source, r.logical_id, r, path, settings, origin="s3",
+              protocol="lambda", sam_event=kind)
     dlq = props.get("DeadLetterConfig")
     if principal == "events.amazonaws.com" and isinstance(dlq, dict) and "Arn" not in dlq:
         # SAM creates the dead-letter queue and a policy letting EventBridge send to it
@@ -607,11 +629,39 @@ def _api_v2_integration(w: _Wiring, r: Resource) -> None:
 # -- push sources ---------------------------------------------------------------------------------
 
 
+# NotificationConfiguration list -> (the key naming each destination, NOTIFIES protocol)
+S3_NOTIFICATIONS = {
+    "LambdaConfigurations": ("Function", "lambda"),
+    "QueueConfigurations": ("Queue", "sqs"),
+    "TopicConfigurations": ("Topic", "sns"),
+}
+
+
 def _bucket(w: _Wiring, r: Resource) -> None:
+    """Notifies edges located at each destination value (`Function`, `Queue`, `Topic`), and
+    the asynchronous invocation of each function."""
+    base = (*r.properties_path, "NotificationConfiguration")
+    for config in w.values(r.properties.get("NotificationConfiguration"), base):
+        for key, (field_name, protocol) in S3_NOTIFICATIONS.items():
+            listed = _mapping(config.value).get(key)
+            for item in w.items(listed, (*config.path, key), config.conditions):
+                raw = _mapping(item.value).get(field_name)
+                function = w.function(raw) if protocol == "lambda" else None
+                target = function[0] if function else w.resource_id(raw)
+                w.add(NOTIFIES, r.logical_id, target, r, (*item.path, field_name), item.path,
+                      origin="s3", protocol=protocol, conditions=item.conditions)
+                w.invoke(function, r.logical_id, r, item.path, origin="s3", mode=ASYNC,
+                         conditions=item.conditions)
+
+
+def _cdk_bucket_notifications(w: _Wiring, r: Resource) -> None:
+    """What CDK's `bucket.addEventNotification` creates: a custom resource that puts the
+    bucket's notification configuration (the S3 API's shape) on the bucket it names."""
+    bucket = w.resource_id(r.properties.get("BucketName"))
     notifications = _mapping(r.properties.get("NotificationConfiguration"))
-    path = (*r.properties_path, "NotificationConfiguration", "LambdaConfigurations")
-    for item in w.items(notifications.get("LambdaConfigurations"), path):
-        w.invoke(w.function(_mapping(item.value).get("Function")), r.logical_id, r, item.path,
+    path = (*r.properties_path, "NotificationConfiguration", "LambdaFunctionConfigurations")
+    for item in w.items(notifications.get("LambdaFunctionConfigurations"), path):
+        w.invoke(w.function(_mapping(item.value).get("LambdaFunctionArn")), bucket, r, item.path,
                  origin="s3", mode=ASYNC, conditions=item.conditions)
 
 
@@ -736,6 +786,22 @@ def _target_group(w: _Wiring, r: Resource) -> None:
                  origin="alb", mode=SYNC, conditions=item.conditions)
 
 
+def _distribution(w: _Wiring, r: Resource) -> None:
+    """Lambda@Edge: each function association of a cache behavior invokes its function (at the
+    associated version or alias) synchronously; the association holds EventType."""
+    config = _mapping(r.properties.get("DistributionConfig"))
+    base = (*r.properties_path, "DistributionConfig")
+    behaviors = w.values(config.get("DefaultCacheBehavior"), (*base, "DefaultCacheBehavior"))
+    behaviors += w.items(config.get("CacheBehaviors"), (*base, "CacheBehaviors"))
+    for behavior in behaviors:
+        path = (*behavior.path, "LambdaFunctionAssociations")
+        associations = _mapping(behavior.value).get("LambdaFunctionAssociations")
+        for item in w.items(associations, path, behavior.conditions):
+            arn = _mapping(item.value).get("LambdaFunctionARN")
+            w.invoke(w.function(arn), r.logical_id, r, item.path, origin="cloudfront", mode=SYNC,
+                     conditions=item.conditions)
+
+
 def _user_pool(w: _Wiring, r: Resource) -> None:
     for trigger, raw in _mapping(r.properties.get("LambdaConfig")).items():
         where = (*r.properties_path, "LambdaConfig", trigger)
@@ -771,6 +837,10 @@ def _resource_policy(key: str) -> Builder:
 
 
 def _principal_services(principal: Any) -> list[str]:
+    """The service principals a statement names, and "*" when it allows everyone
+    (`Principal: "*"` or `{AWS: "*"}`), who include every service."""
+    if principal == "*" or _mapping(principal).get("AWS") in ("*", ["*"]):
+        return ["*"]
     service = _mapping(principal).get("Service")
     services = service if isinstance(service, list) else [service]
     return [s for s in services if isinstance(s, str)]
@@ -778,6 +848,80 @@ def _principal_services(principal: Any) -> list[str]:
 
 def _function(w: _Wiring, r: Resource) -> None:
     (_sam_function if r.type == SAM_FUNCTION else _lambda_function)(w, r)
+
+
+# -- databases ------------------------------------------------------------------------------------
+
+DB_CLUSTER = "AWS::RDS::DBCluster"
+
+
+def _db_instance(w: _Wiring, r: Resource) -> None:
+    """The cluster an instance joins: its `DBClusterIdentifier` refers to a cluster of this
+    template, or names one (RDS identifiers are case-insensitive)."""
+    raw = r.properties.get("DBClusterIdentifier")
+    if raw is None:
+        return
+    cluster = w.t.resource_at(raw)
+    if cluster is None:
+        name = (w.t.resolver.text(raw) or "").lower()
+        named = [c for c in w.t.of_type(DB_CLUSTER)
+                 if name and (w.t.resolver.text(c.properties.get("DBClusterIdentifier")) or ""
+                              ).lower() == name]
+        cluster = named[0] if len(named) == 1 else None
+    if cluster is not None and cluster.type == DB_CLUSTER:
+        w.add(CONTAINS, cluster.logical_id, r.logical_id, r,
+              (*r.properties_path, "DBClusterIdentifier"), r.properties_path)
+
+
+# -- SAM connectors -------------------------------------------------------------------------------
+
+# A connector's source type -> the service principal of the permission or policy SAM writes.
+CONNECTOR_PRINCIPALS = {
+    "AWS::S3::Bucket": "s3.amazonaws.com",
+    "AWS::SNS::Topic": "sns.amazonaws.com",
+    "AWS::Events::Rule": "events.amazonaws.com",
+    "AWS::ApiGateway::RestApi": "apigateway.amazonaws.com",
+    "AWS::ApiGatewayV2::Api": "apigateway.amazonaws.com",
+    "AWS::Serverless::Api": "apigateway.amazonaws.com",
+    "AWS::Serverless::HttpApi": "apigateway.amazonaws.com",
+}
+
+
+def _connector_end(w: _Wiring, end: Any) -> tuple[str | None, str | None]:
+    """(logical id, type) of a connector's Source or Destination (`Id`, or `Type` + `Arn`)."""
+    end = _mapping(end)
+    if isinstance(end.get("Id"), str):
+        resource = w.t.resources.get(end["Id"])
+        return (resource.logical_id, resource.type) if resource else (None, None)
+    kind = w.t.resolver.one(end.get("Type"))
+    return w.resource_id(end.get("Arn")), kind if isinstance(kind, str) else None
+
+
+def _connector_permits(w: _Wiring, owner: Resource, props: dict[str, Any], path: Path,
+                       source: Any) -> None:
+    """The permission or resource policy SAM writes for a connector with `Write` from a
+    service source (an `S3` bucket to a function is a Lambda permission for s3)."""
+    _, source_type = _connector_end(w, source)
+    principal = CONNECTOR_PRINCIPALS.get(source_type or "")
+    permissions = props.get("Permissions")
+    if principal is None or not isinstance(permissions, list) or "Write" not in permissions:
+        return
+    destinations = props.get("Destination")
+    for destination in destinations if isinstance(destinations, list) else [destinations]:
+        target, _ = _connector_end(w, destination)
+        w.add(PERMITS, None, target, owner, path, principal=principal)
+
+
+def _connector(w: _Wiring, r: Resource) -> None:
+    _connector_permits(w, r, r.properties, r.path, r.properties.get("Source"))
+
+
+def _embedded_connectors(w: _Wiring, r: Resource) -> None:
+    """A SAM `Connectors` attribute: connectors whose source is the resource declaring them."""
+    body = _mapping(_mapping(w.t.document.data.get("Resources")).get(r.logical_id))
+    for name, connector in _mapping(body.get("Connectors")).items():
+        props = _mapping(_mapping(connector).get("Properties"))
+        _connector_permits(w, r, props, (*r.path, "Connectors", name), {"Id": r.logical_id})
 
 
 BUILDERS: dict[str, Builder] = {
@@ -794,6 +938,7 @@ BUILDERS: dict[str, Builder] = {
     "AWS::ApiGateway::Method": _api_method,
     "AWS::ApiGatewayV2::Integration": _api_v2_integration,
     "AWS::S3::Bucket": _bucket,
+    "Custom::S3BucketNotifications": _cdk_bucket_notifications,
     "AWS::SNS::Subscription": _subscription,
     "AWS::SNS::Topic": _topic,
     "AWS::Events::Rule": _events_rule,
@@ -805,7 +950,10 @@ BUILDERS: dict[str, Builder] = {
     "AWS::IoT::TopicRule": _iot_rule,
     "AWS::ElasticLoadBalancingV2::TargetGroup": _target_group,
     "AWS::Cognito::UserPool": _user_pool,
+    "AWS::CloudFront::Distribution": _distribution,
     QUEUE: _queue,
     "AWS::SQS::QueuePolicy": _resource_policy("Queues"),
     "AWS::SNS::TopicPolicy": _resource_policy("Topics"),
+    "AWS::Serverless::Connector": _connector,
+    "AWS::RDS::DBInstance": _db_instance,
 }

@@ -152,11 +152,17 @@ class Resolver:
         parameters: Mapping[str, Any],
         mappings: Mapping[str, Any],
         known_conditions: Mapping[str, bool] | None = None,
+        assumed: Mapping[str, Conditions] | None = None,
     ) -> None:
         self._resources = resource_ids
         self._parameters = parameters
         self._mappings = mappings
         self.known_conditions: Mapping[str, bool] = known_conditions or {}
+        self._assumed: Mapping[str, Conditions] = assumed or {}
+        # Linked from the other templates of a run (assembly.py): export name -> the exporting
+        # stack's value; (nested stack resource, "Outputs.Name") -> the nested template's value.
+        self.imports: dict[str, Any] = {}
+        self.outputs: dict[tuple[str, str], Any] = {}
         self._functions: dict[str, Callable[[Any, int], list[Branch]]] = {
             "Ref": self._ref,
             "Fn::GetAtt": self._get_att,
@@ -166,6 +172,7 @@ class Resolver:
             "Fn::FindInMap": self._find_in_map,
             "Fn::Select": self._select,
             "Fn::Split": self._split,
+            "Fn::ImportValue": self._import_value,
         }
 
     def resolve(self, raw: Any, depth: int = 0) -> list[Branch]:
@@ -198,7 +205,7 @@ class Resolver:
         if name == "AWS::NoValue":
             return [Branch(NO_VALUE)]
         if name in self._parameters:
-            return self.resolve(self._parameters[name], depth)
+            return within(self.resolve(self._parameters[name], depth), self._assumed.get(name, ()))
         if name in self._resources:
             return [Branch(Ref(name))]
         logical_id, dot, attribute = name.partition(".")
@@ -214,6 +221,8 @@ class Resolver:
         logical_id, attribute = argument
         if not isinstance(logical_id, str) or logical_id not in self._resources:
             return [Branch(UNKNOWN)]
+        if (logical_id, attribute) in self.outputs:
+            return self.resolve(self.outputs[(logical_id, attribute)], depth)
         return [Branch(Ref(logical_id, attribute if isinstance(attribute, str) else None))]
 
     def _if(self, argument: Any, depth: int) -> list[Branch]:
@@ -363,15 +372,101 @@ class Resolver:
                 results.append(Branch(UNKNOWN, conditions))
         return results
 
+    def _import_value(self, argument: Any, depth: int) -> list[Branch]:
+        name = self.one(argument) if self.imports else UNKNOWN
+        if isinstance(name, str) and name in self.imports:
+            return self.resolve(self.imports[name], depth)
+        return [Branch(UNKNOWN)]
+
     def _split(self, argument: Any, depth: int) -> list[Branch]:
         if not isinstance(argument, list) or len(argument) != 2:
             return [Branch(UNKNOWN)]
-        return [
-            Branch(source.split(delimiter) if _both_text(delimiter, source) else UNKNOWN, conds)
-            for (delimiter, source), conds in combine(
-                self.resolve(argument[0], depth), self.resolve(argument[1], depth)
-            )
-        ]
+        results = []
+        for (delimiter, source), conditions in combine(
+            self.resolve(argument[0], depth), self.resolve(argument[1], depth)
+        ):
+            if isinstance(source, Ref) and isinstance(delimiter, str) and delimiter:
+                source = self._shape(source, depth)
+            if isinstance(source, tuple):
+                results.append(Branch(_split_tokens(source, delimiter), conditions))
+            else:
+                parts = source.split(delimiter) if _both_text(delimiter, source) else UNKNOWN
+                results.append(Branch(parts, conditions))
+        return results
+
+    def _shape(self, ref: Ref, depth: int) -> tuple[Any, ...] | None:
+        """What a `Ref`/`GetAtt` of a resource of this template returns when that is an ARN or
+        URL of a known shape, as tokens: text, UNKNOWN (partition, region, account...) and the
+        Refs that name resources (`Fn::Select [6, Fn::Split [":", !Ref Alias]]` is its
+        function)."""
+        resource = self._resources.get(ref.logical_id)
+        kind = getattr(resource, "type", None)
+        shape = ARN_SHAPES.get((kind, ref.attribute)) if isinstance(kind, str) else None
+        if shape is None:
+            return None
+        names = {"name": Ref(ref.logical_id, _NAME_ATTRIBUTES.get(kind)), "function": UNKNOWN,
+                 "alias": UNKNOWN}
+        if kind in ("AWS::Lambda::Alias", "AWS::Lambda::Version"):
+            properties = getattr(resource, "properties", {})
+            names["function"] = self._function_name(properties.get("FunctionName"), depth)
+            alias = self.one(properties.get("Name")) if "Name" in properties else UNKNOWN
+            names["alias"] = alias if isinstance(alias, str) else UNKNOWN
+        return tuple(names.get(token, token) if token in _PLACEHOLDERS else token
+                     for token in shape)
+
+    def _function_name(self, raw: Any, depth: int) -> Any:
+        """The function an alias or version belongs to: a Ref of it, its name, or UNKNOWN."""
+        branches = self.resolve(raw, depth)
+        value = branches[0].value if len(branches) == 1 else UNKNOWN
+        if isinstance(value, Ref) and value.attribute in (None, "Arn"):
+            return Ref(value.logical_id)
+        return value if isinstance(value, str) and ":" not in value else UNKNOWN
+
+
+# (resource type, attribute: None for `Ref`) -> the shape of the ARN or URL it returns: text,
+# UNKNOWN, and placeholders for the resource's name, an alias's or version's function and alias.
+_PLACEHOLDERS = frozenset({"name", "function", "alias"})
+
+
+def _arn(service: str, resource: str, *rest: Any) -> tuple[Any, ...]:
+    return ("arn:", UNKNOWN, f":{service}:", UNKNOWN, ":", UNKNOWN, f":{resource}", *rest)
+
+
+_FUNCTION_ARN_SHAPE = _arn("lambda", "function:", "name")
+_ALIAS_ARN_SHAPE = _arn("lambda", "function:", "function", ":", "alias")
+_QUEUE_ARN_SHAPE = _arn("sqs", "", "name")
+_TOPIC_ARN_SHAPE = _arn("sns", "", "name")
+_TABLE_ARN_SHAPE = _arn("dynamodb", "table/", "name")
+ARN_SHAPES: dict[tuple[str, str | None], tuple[Any, ...]] = {
+    ("AWS::Lambda::Function", "Arn"): _FUNCTION_ARN_SHAPE,
+    ("AWS::Serverless::Function", "Arn"): _FUNCTION_ARN_SHAPE,
+    ("AWS::Lambda::Alias", None): _ALIAS_ARN_SHAPE,
+    ("AWS::Lambda::Alias", "AliasArn"): _ALIAS_ARN_SHAPE,
+    ("AWS::Lambda::Version", None): _arn("lambda", "function:", "function", ":", UNKNOWN),
+    ("AWS::SQS::Queue", "Arn"): _QUEUE_ARN_SHAPE,
+    ("AWS::SQS::Queue", None): ("https://sqs.", UNKNOWN, ".amazonaws.com/", UNKNOWN, "/", "name"),
+    ("AWS::SNS::Topic", None): _TOPIC_ARN_SHAPE,
+    ("AWS::SNS::Topic", "TopicArn"): _TOPIC_ARN_SHAPE,
+    ("AWS::Kinesis::Stream", "Arn"): _arn("kinesis", "stream/", "name"),
+    ("AWS::DynamoDB::Table", "Arn"): _TABLE_ARN_SHAPE,
+    ("AWS::DynamoDB::Table", "StreamArn"): (*_TABLE_ARN_SHAPE, "/stream/", UNKNOWN),
+}
+# The attribute that is a resource's name, where `Ref` returns something else (a URL, an ARN).
+_NAME_ATTRIBUTES = {"AWS::SQS::Queue": "QueueName", "AWS::SNS::Topic": "TopicName"}
+
+
+def _split_tokens(tokens: tuple[Any, ...], delimiter: str) -> list[Any]:
+    """Split an ARN given as tokens: a part that is one whole token other than text is that
+    token (a Ref, UNKNOWN), a part of text only is the text, anything else UNKNOWN."""
+    marked = "".join(t if isinstance(t, str) else f"\x00{i}\x00" for i, t in enumerate(tokens))
+    parts: list[Any] = []
+    for part in marked.split(delimiter):
+        whole = re.fullmatch(r"\x00(\d+)\x00", part)
+        if whole:
+            parts.append(tokens[int(whole.group(1))])
+        else:
+            parts.append(UNKNOWN if "\x00" in part else part)
+    return parts
 
 
 def _capped(branches: list[Branch]) -> list[Branch]:
@@ -425,6 +520,39 @@ def decide_conditions(section: Any, fixed: Mapping[str, Any]) -> dict[str, bool]
         if truth is not None:
             decided[name] = truth
     return decided
+
+
+def assumed_conditions(section: Any, fixed: Mapping[str, Any],
+                       defaults: Mapping[str, Any]) -> dict[str, Conditions]:
+    """Parameter -> the conditions its `Default` decides, for the conditions that no other
+    defaulted parameter takes part in. A value read from a `Default` carries them, so it is
+    never paired with a branch that needs the parameter to differ from its default."""
+    section = section if isinstance(section, dict) else {}
+    fixed_only = decide_conditions(section, fixed)
+    decided = decide_conditions(section, {**defaults, **fixed})
+    assumed: dict[str, list[tuple[str, bool]]] = {}
+    for name, truth in decided.items():
+        if name in fixed_only:
+            continue
+        defaulted = _parameters_of(section, section[name], 0) & set(defaults)
+        if len(defaulted) == 1:
+            assumed.setdefault(defaulted.pop(), []).append((name, truth))
+    return {parameter: tuple(sorted(pairs)) for parameter, pairs in assumed.items()}
+
+
+def _parameters_of(section: Mapping[str, Any], raw: Any, depth: int) -> set[str]:
+    """The names `Ref`ed by a condition, through the conditions it names."""
+    if depth > MAX_DEPTH:
+        return set()
+    if isinstance(raw, list):
+        return set().union(*(_parameters_of(section, item, depth + 1) for item in raw))
+    if not isinstance(raw, dict):
+        return set()
+    if len(raw) == 1 and isinstance(raw.get("Ref"), str):
+        return {raw["Ref"]}
+    if len(raw) == 1 and isinstance(raw.get("Condition"), str):
+        return _parameters_of(section, section.get(raw["Condition"]), depth + 1)
+    return set().union(*(_parameters_of(section, value, depth + 1) for value in raw.values()))
 
 
 class _ConditionEvaluator:

@@ -26,6 +26,7 @@ class StageFailed(Exception):
 class Model:
     template: Template
     graph: Graph
+    region: str | None = None  # the AWS Region the stack is deployed to (`--region`), if known
     _expansion: Expansion | StageFailed | None = field(default=None, repr=False)
 
     @property
@@ -43,9 +44,9 @@ class Model:
         return self._expansion
 
 
-def build_model(template: Template) -> Model:
+def build_model(template: Template, region: str | None = None) -> Model:
     try:
         graph = build_graph(template)
     except Exception as error:
         raise StageFailed("graph", error) from error
-    return Model(template, graph)
+    return Model(template, graph, region)

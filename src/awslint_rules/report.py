@@ -117,6 +117,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "end_line": f.span.end_line,
         "end_column": f.span.end_column,
         "resource": f.resource,
+        "construct": f.construct,
         "path": list(f.path),
         "related": [
             {"file": r.file, "line": r.span.line, "column": r.span.column, "message": r.message}

@@ -72,7 +72,7 @@ def _result(f: Finding, index: dict[str, int], root: FsPath,
         rule_index=index.get(f.rule, -1),
         level=LEVELS[f.level],
         message=om.Message(text=f.message),
-        locations=[_location(f.file, f.span, root)],
+        locations=[_location(f.file, f.span, root, logical=_construct(f))],
         related_locations=[
             _location(r.file, r.span, root, i + 1, r.message) for i, r in enumerate(f.related)
         ] or None,
@@ -80,12 +80,22 @@ def _result(f: Finding, index: dict[str, int], root: FsPath,
     )
 
 
+def _construct(f: Finding) -> list[om.LogicalLocation] | None:
+    """The CDK construct the finding is about: its logical id, named by its construct path."""
+    if f.construct is None or f.resource is None:
+        return None
+    return [om.LogicalLocation(name=f.resource, fully_qualified_name=f.construct,
+                               kind="resource")]
+
+
 def _location(
-    file: str, span: Span, root: FsPath, ident: int | None = None, message: str = ""
+    file: str, span: Span, root: FsPath, ident: int | None = None, message: str = "",
+    logical: list[om.LogicalLocation] | None = None,
 ) -> om.Location:
     return om.Location(
         id=ident,
         message=om.Message(text=message) if message else None,
+        logical_locations=logical,
         physical_location=om.PhysicalLocation(
             artifact_location=_artifact(file, root),
             region=om.Region(start_line=span.line, start_column=span.column,

@@ -20,6 +20,7 @@ from .intrinsics import (
     Conditions,
     Ref,
     Resolver,
+    assumed_conditions,
     decide_conditions,
     within,
 )
@@ -73,6 +74,8 @@ class Template:
         self.parameters = _parameter_values(data.get("Parameters"), overrides)
         fixed = {name: overrides[name] for name in self.parameters if name in overrides}
         self.known_conditions = decide_conditions(data.get("Conditions"), fixed)
+        defaults = {name: value for name, value in self.parameters.items()
+                    if name not in fixed and value is not UNKNOWN}
         self.resources = _resources(data.get("Resources"), self.known_conditions)
         self.resources.update(_sam_created(self.resources))
         mappings = data.get("Mappings")
@@ -81,6 +84,7 @@ class Template:
         self.resolver = Resolver(
             self.resources, self.parameters, mappings if isinstance(mappings, dict) else {},
             self.known_conditions,
+            assumed_conditions(data.get("Conditions"), fixed, defaults),
         )
         self.by_type: dict[str, list[Resource]] = defaultdict(list)
         for resource in self.resources.values():

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from .. import sam
 from ..catalog import Rule
 from ..findings import Hit, Place
 from ..graph import SYNC, Edge
@@ -150,7 +151,7 @@ def _cache_settings(t: Template, resource: Resource) -> Iterator[Located]:
 
 def api_cache_fixed_cost(m: Model, rule: Rule) -> Iterator[Hit]:
     t = m.template
-    for resource in t.of_type(REST_STAGE, REST_DEPLOYMENT, SAM_API):
+    for resource in _rest_apis(t, REST_STAGE, REST_DEPLOYMENT, SAM_API):
         for located in _cache_settings(t, resource):
             for value, when in _resolved(t, located):
                 if not _is_true(value):
@@ -164,6 +165,24 @@ def api_cache_fixed_cost(m: Model, rule: Rule) -> Iterator[Hit]:
                     resource.logical_id,
                     when=when,
                 )
+
+
+def _implicit_sam_rest_api(t: Template) -> Resource | None:
+    """SAM's implicit ServerlessRestApi, settings from `Globals.Api`, when `Api` events create
+    it; located at the first such event."""
+    if IMPLICIT_REST_API in t.resources:
+        return None
+    events = _implicit_api_events(t, "Api", "RestApiId")
+    if not events:
+        return None
+    owners = {t.resources[path[1]].condition for path in events}
+    condition = owners.pop() if len(owners) == 1 else None
+    return Resource(IMPLICIT_REST_API, SAM_API, {}, condition, declared_at=events[0])
+
+
+def _rest_apis(t: Template, *types: str) -> list[Resource]:
+    implicit = _implicit_sam_rest_api(t) if SAM_API in types else None
+    return [*t.of_type(*types), *([implicit] if implicit else [])]
 
 
 def _kind(resource: Resource) -> str:
@@ -194,7 +213,8 @@ def _policy_absent(t: Template, resource: Resource) -> list[Branch]:
     """The branches on which the API certainly has no resource policy: none in the template
     property (`Policy`, SAM `Auth.ResourcePolicy`, own or Globals) nor in its inline OpenAPI
     body; a body AWS reads from elsewhere (S3, `AWS::Include`) may hold one: no branch."""
-    props = t.merged_properties(resource)
+    props = (t.merged_properties(resource) if resource.logical_id in t.resources
+             else sam.merge(sam.globals_section(t.globals, SAM_API) or {}, resource.properties))
     if resource.type == SAM_API:
         body_key, uri_key = "DefinitionBody", "DefinitionUri"
         absent = [  # SAM also passes a `Policy` of its own through to the REST API
@@ -222,7 +242,7 @@ def _policy_absent(t: Template, resource: Resource) -> list[Branch]:
 
 def private_api_without_policy(m: Model, rule: Rule) -> Iterator[Hit]:
     t = m.template
-    for resource in t.of_type(REST_API, SAM_API):
+    for resource in _rest_apis(t, REST_API, SAM_API):
         absent = _policy_absent(t, resource)
         if not absent:
             continue
@@ -490,3 +510,308 @@ def integration_timeout_needs_quota(m: Model, rule: Rule) -> Iterator[Hit]:
 
 def _article(kind: str) -> str:
     return "an" if kind in ("EDGE", "HTTP") else "a"
+
+
+# --- WA2003 api-key-without-usage-plan --------------------------------------------------------
+
+USAGE_PLAN = "AWS::ApiGateway::UsagePlan"
+API_KEY = "AWS::ApiGateway::ApiKey"
+IMPLICIT_REST_API = "ServerlessRestApi"  # the REST API SAM creates for `Api` events
+SAM_PLANS = ("PER_API", "SHARED", "SINGLE")  # Auth.UsagePlan.CreateUsagePlan values
+UNKNOWN_API = "?"
+
+# (where an API key is required, under which conditions)
+Requirement = tuple[Place, Conditions]
+
+
+def _rest_api_id(t: Template, raw: Any) -> str:
+    """The REST API of this template `raw` names (SAM's implicit one too), else UNKNOWN_API."""
+    if raw == {"Ref": IMPLICIT_REST_API} and IMPLICIT_REST_API not in t.resources:
+        return IMPLICIT_REST_API
+    api = t.resource_at(raw)
+    return api.logical_id if api is not None else UNKNOWN_API
+
+
+def _true_at(t: Template, value: Value | None, conditions: Conditions) -> list[Requirement]:
+    """Each place where `value` is true, with its conditions."""
+    found = []
+    for located in _written(t, value):
+        for resolved, when in _resolved(t, located):
+            merged = merge_conditions(when, conditions)
+            if _is_true(resolved) and merged is not None:
+                found.append((Place(located.path), merged))
+    return found
+
+
+def _key_requirements(t: Template) -> dict[str, list[Requirement]]:
+    """REST API logical id -> where its methods require an API key."""
+    found: dict[str, list[Requirement]] = {}
+    for method in t.of_type(REST_METHOD):
+        api_id = _rest_api_id(t, method.properties.get("RestApiId"))
+        found.setdefault(api_id, []).extend(
+            _true_at(t, t.prop(method, "ApiKeyRequired"), method.conditions))
+    for api in t.of_type(SAM_API):
+        if t.prop(api, "DefinitionUri") is not None and t.prop(api, "DefinitionBody") is None:
+            continue  # SAM does not edit a definition it reads from S3
+        found.setdefault(api.logical_id, []).extend(
+            _true_at(t, t.prop(api, "Auth", "ApiKeyRequired"), api.conditions))
+    for function in t.of_type(SAM_FUNCTION):
+        events = function.properties.get("Events")
+        for name, event in (events.items() if isinstance(events, dict) else ()):
+            props = event.get("Properties") if isinstance(event, dict) else None
+            if not isinstance(props, dict) or event.get("Type") != "Api":
+                continue
+            api_id = (_rest_api_id(t, props["RestApiId"]) if "RestApiId" in props
+                      else IMPLICIT_REST_API)
+            path = (*function.properties_path, "Events", name, "Properties", "Auth",
+                    "ApiKeyRequired")
+            found.setdefault(api_id, []).extend(
+                _true_at(t, t.prop_at(path), function.conditions))
+            if api_id == IMPLICIT_REST_API:
+                implicit = t.globals.get("Api") if isinstance(t.globals.get("Api"), dict) else {}
+                auth = implicit.get("Auth") if isinstance(implicit.get("Auth"), dict) else {}
+                if "ApiKeyRequired" in auth:
+                    value = Value(auth["ApiKeyRequired"], ("Globals", "Api", "Auth",
+                                                           "ApiKeyRequired"))
+                    found[api_id].extend(_true_at(t, value, function.conditions))
+    found.pop(UNKNOWN_API, None)  # an API outside the template: its plans may be too
+    return {api_id: list(dict.fromkeys(places)) for api_id, places in found.items() if places}
+
+
+def _plan_coverage(t: Template) -> dict[str, list[Conditions]]:
+    """REST API logical id (UNKNOWN_API: any) -> the condition sets under which a usage plan
+    of the template (or a legacy API key stage key) covers one of its stages."""
+    covered: dict[str, list[Conditions]] = {}
+    for plan in t.of_type(USAGE_PLAN):
+        stages = t.prop(plan, "ApiStages")
+        for item in items(stages.raw, stages.path, plan.conditions, t.known_conditions) \
+                if stages is not None else ():
+            api = item.value.get("ApiId") if isinstance(item.value, dict) else None
+            covered.setdefault(_rest_api_id(t, api), []).append(item.conditions)
+    for key in t.of_type(API_KEY):
+        stage_keys = t.prop(key, "StageKeys")
+        for item in items(stage_keys.raw, stage_keys.path, key.conditions, t.known_conditions) \
+                if stage_keys is not None else ():
+            api = item.value.get("RestApiId") if isinstance(item.value, dict) else None
+            covered.setdefault(_rest_api_id(t, api), []).append(item.conditions)
+    for api in t.of_type(SAM_API):
+        plan = t.prop(api, "Auth", "UsagePlan", "CreateUsagePlan")
+        for value, when in _resolved(t, Located(plan.raw, plan.path)) if plan else ():
+            if not isinstance(value, str) or value.upper() in SAM_PLANS:
+                covered.setdefault(api.logical_id, []).append(
+                    merge_conditions(when, api.conditions) or ())
+    implicit = t.globals.get("Api")
+    plan = _dig_mapping(implicit, "Auth", "UsagePlan", "CreateUsagePlan")
+    if plan is not None:
+        for branch in t.branches(plan):
+            if not isinstance(branch.value, str) or branch.value.upper() in SAM_PLANS:
+                covered.setdefault(IMPLICIT_REST_API, []).append(branch.conditions)
+    return covered
+
+
+def _dig_mapping(value: Any, *keys: str) -> Any:
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def _uncovered(coverage: list[Conditions]) -> list[Conditions]:
+    """The condition sets under which none of the covering sets holds."""
+    negations = [[Branch(None, (*c[:i], (name, not truth))) for i, (name, truth) in enumerate(c)]
+                 for c in coverage]
+    return [when for _, when in combine(*negations)]
+
+
+def _stage_names(t: Template, api_id: str) -> str:
+    if api_id == IMPLICIT_REST_API:
+        return "Prod"
+    names = []
+    for resource in t.of_type(REST_STAGE, REST_DEPLOYMENT, SAM_API):
+        if resource.type == SAM_API and resource.logical_id != api_id:
+            continue
+        if resource.type != SAM_API and \
+                _rest_api_id(t, resource.properties.get("RestApiId")) != api_id:
+            continue
+        name = t.resolver.one(resource.properties.get("StageName"))
+        if isinstance(name, str):
+            names.append(name)
+    return " or ".join(dict.fromkeys(names)) or "<stage>"
+
+
+def api_key_without_usage_plan(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    coverage = _plan_coverage(t)
+    if () in coverage.get(UNKNOWN_API, []):
+        return  # a usage plan for an API we cannot tell: it may be this one
+    for api_id, requirements in _key_requirements(t).items():
+        plans = [*coverage.get(api_id, []), *coverage.get(UNKNOWN_API, [])]
+        for missing in _uncovered(plans):
+            cases = [(place, merged) for place, when in requirements
+                     if (merged := merge_conditions(missing, when)) is not None]
+            if not cases:
+                continue
+            place, when = cases[0]
+            yield rule.hit(
+                f"Methods of REST API '{api_id}' require an API key (ApiKeyRequired: true) but "
+                "no usage plan in the template covers a stage of that API: API Gateway accepts "
+                "only keys of a usage plan that includes the stage, so every call answers 403 "
+                f"Forbidden; {_plan_to_add(t, api_id)}",
+                place,
+                api_id,
+                [Place(p.path, message="API key also required here") for p, _ in cases[1:]],
+                when,
+            )
+            break
+
+
+def _plan_to_add(t: Template, api_id: str) -> str:
+    stage = _stage_names(t, api_id)
+    cfn = (f"add an AWS::ApiGateway::UsagePlan with ApiStages [{{ApiId: !Ref {api_id}, "
+           f"Stage: {stage}}}] and an AWS::ApiGateway::UsagePlanKey for the clients' "
+           "AWS::ApiGateway::ApiKey")
+    if api_id == IMPLICIT_REST_API:
+        return "set Globals.Api.Auth.UsagePlan.CreateUsagePlan to PER_API or SHARED, or " + cfn
+    resource = t.resources.get(api_id)
+    if resource is not None and resource.type == SAM_API:
+        return "set Auth.UsagePlan.CreateUsagePlan to PER_API or SHARED, or " + cfn
+    return cfn
+
+
+# --- IA2006 api-without-throttling ------------------------------------------------------------
+
+V2_STAGE = "AWS::ApiGatewayV2::Stage"
+IMPLICIT_HTTP_API = "ServerlessHttpApi"  # the HTTP API SAM creates for `HttpApi` events
+THROTTLE_KEYS = ("ThrottlingBurstLimit", "ThrottlingRateLimit")
+
+
+def _implicit_api_events(t: Template, event_type: str, api_key: str) -> list[Path]:
+    """The `Api`/`HttpApi` events (their paths) that SAM wires to its implicit API."""
+    found = []
+    for function in t.of_type(SAM_FUNCTION):
+        events = function.properties.get("Events")
+        for name, event in (events.items() if isinstance(events, dict) else ()):
+            props = event.get("Properties") if isinstance(event, dict) else None
+            if isinstance(event, dict) and event.get("Type") == event_type and \
+                    api_key not in (props if isinstance(props, dict) else {}):
+                found.append((*function.properties_path, "Events", name))
+    return found
+
+
+def _set(t: Template, mapping: dict[str, Any], key: str) -> bool:
+    """Whether `key` is given a value (an unresolvable one counts)."""
+    return key in mapping and t.resolver.one(mapping[key]) is not NO_VALUE
+
+
+def _matches_all(t: Template, raw: Any, wildcard: str) -> bool:
+    value = t.resolver.one(raw)
+    return not isinstance(value, str) or value.strip() == wildcard
+
+
+def _throttled_keys(t: Template, settings: list[Any]) -> set[str]:
+    """The throttle keys some `*/*` entry of a MethodSettings list sets."""
+    found: set[str] = set()
+    for entry in settings:
+        if not isinstance(entry, dict):
+            continue
+        if _matches_all(t, entry.get("ResourcePath", "/*"), "/*") and \
+                _matches_all(t, entry.get("HttpMethod", "*"), "*"):
+            found |= {key for key in THROTTLE_KEYS if _set(t, entry, key)}
+    return found
+
+
+# (where to point, the throttle keys set, conditions) for each branch of one stage's settings
+Throttling = tuple[Place, set[str], Conditions]
+
+
+def _method_settings(t: Template, value: Value | None, anchor: Place,
+                     top_level: dict[str, Any] | None = None) -> list[Throttling]:
+    """The */* throttle keys of a REST stage on each branch of its MethodSettings; `top_level`
+    is a StageDescription, whose own Throttling* keys apply to every method."""
+    extra = {k for k in THROTTLE_KEYS if top_level is not None and _set(t, top_level, k)}
+    if value is None:
+        return [(anchor, extra, ())]
+    found = []
+    for side in _written(t, value):
+        listing = side.value if isinstance(side.value, list) else []
+        found.append((Place(side.path, key=True) if side.path[-1] == "MethodSettings"
+                      else Place(side.path), _throttled_keys(t, listing) | extra,
+                      side.conditions))
+    return found
+
+
+def _route_settings(t: Template, value: Value | None, anchor: Place) -> list[Throttling]:
+    if value is None:
+        return [(anchor, set(), ())]
+    return [(Place(side.path, key=True) if side.path[-1] == "DefaultRouteSettings"
+             else Place(side.path),
+             {k for k in THROTTLE_KEYS if isinstance(side.value, dict) and _set(t, side.value, k)}
+             if side.value is not NO_VALUE else set(), side.conditions)
+            for side in _written(t, value)]
+
+
+def _stages(t: Template, implicit: bool) -> Iterator[tuple[str, str, list[Throttling]]]:
+    """(logical id, what it is, its throttling branches) for each stage the template creates."""
+    for stage in t.of_type(REST_STAGE):
+        yield stage.logical_id, "REST API stage", _method_settings(
+            t, t.prop(stage, "MethodSettings"), Place(stage.path, key=True))
+    for deployment in t.of_type(REST_DEPLOYMENT):
+        if deployment.properties.get("StageName") is None:
+            continue  # creates no stage
+        description = t.prop(deployment, "StageDescription")
+        raw = description.raw if description is not None else None
+        settings = t.prop(deployment, "StageDescription", "MethodSettings")
+        anchor = (Place(description.path, key=True) if description is not None
+                  else Place((*deployment.properties_path, "StageName")))
+        yield deployment.logical_id, "REST API stage (Deployment StageName)", _method_settings(
+            t, settings, anchor, raw if isinstance(raw, dict) else {})
+    for api in t.of_type(SAM_API):
+        yield api.logical_id, "REST API", _method_settings(
+            t, t.prop(api, "MethodSettings"), Place(api.path, key=True))
+    for stage in t.of_type(V2_STAGE):
+        api = t.resource_at(stage.properties.get("ApiId"))
+        if api is not None and t.resolver.one(api.properties.get("ProtocolType")) == "HTTP":
+            yield stage.logical_id, "HTTP API stage", _route_settings(
+                t, t.prop(stage, "DefaultRouteSettings"), Place(stage.path, key=True))
+    for api in t.of_type(SAM_HTTP_API):
+        value = t.prop(api, "DefaultRouteSettings")
+        if value is not None:  # SAM merges the Globals' keys into the API's own
+            value = Value(t.merged_properties(api).get("DefaultRouteSettings"), value.path)
+        yield api.logical_id, "HTTP API", _route_settings(t, value, Place(api.path, key=True))
+    if implicit:
+        yield from _implicit_stages(t)
+
+
+def _implicit_stages(t: Template) -> Iterator[tuple[str, str, list[Throttling]]]:
+    for kind, key, api_id, section, name, reader in (
+            ("Api", "RestApiId", IMPLICIT_REST_API, "Api", "MethodSettings", _method_settings),
+            ("HttpApi", "ApiId", IMPLICIT_HTTP_API, "HttpApi", "DefaultRouteSettings",
+             _route_settings)):
+        events = _implicit_api_events(t, kind, key)
+        if not events:
+            continue
+        globals_ = t.globals.get(section) if isinstance(t.globals.get(section), dict) else {}
+        value = (Value(globals_[name], ("Globals", section, name)) if name in globals_
+                 else None)
+        yield api_id, f"implicit {'REST' if kind == 'Api' else 'HTTP'} API", reader(
+            t, value, Place(events[0], key=True))
+
+
+def api_without_throttling(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    for logical_id, kind, branches in _stages(t, rule.option("include_implicit_apis")):
+        for place, keys, when in branches:
+            missing = [k for k in THROTTLE_KEYS if k not in keys]
+            if not missing:
+                continue
+            what = ("no default throttling" if len(missing) == 2 else
+                    f"no default {missing[0]}")
+            where = ("DefaultRouteSettings" if "HTTP" in kind else
+                     "MethodSettings (ResourcePath /*, HttpMethod *)")
+            yield rule.hit(
+                f"{kind[0].upper()}{kind[1:]} '{logical_id}' has {what}: every client shares the "
+                "account's Regional throttle quota, so one caller can exhaust it for all APIs "
+                f"of the account and Region; set {' and '.join(missing)} in {where}",
+                place,
+                t.declared_id(logical_id) if logical_id in t.resources else logical_id,
+                when=when,
+            )

@@ -15,9 +15,11 @@ from ..graph import (
     DEAD_LETTERS,
     FUNCTION_DLQ,
     FUNCTION_ON_FAILURE,
+    INVOKES,
     PERMITS,
     POLL,
     SYNC,
+    UNKNOWN_PRINCIPAL,
     Edge,
 )
 from ..intrinsics import (
@@ -330,32 +332,30 @@ SYNC_PRINCIPALS = frozenset({"apigateway.amazonaws.com", "elasticloadbalancing.a
                              "cognito-idp.amazonaws.com"})
 
 
-def _names(raw: Any, logical_id: str) -> bool:
-    """Whether `raw` refers to `logical_id` (Ref, Fn::GetAtt, Fn::Sub), at any depth."""
+def _named_ids(raw: Any) -> Iterator[str]:
+    """The logical ids `raw` refers to (Ref, Fn::GetAtt, Fn::Sub), at any depth."""
     if isinstance(raw, dict):
         for key, value in raw.items():
-            if key == "Ref" and value == logical_id:
-                return True
-            if key == "Fn::GetAtt" and (
-                (isinstance(value, list) and value[:1] == [logical_id])
-                or (isinstance(value, str) and value.split(".")[0] == logical_id)
-            ):
-                return True
-            if key == "Fn::Sub" and re.search(r"\$\{" + re.escape(logical_id) + r"[.}]",
-                                              str(value)):
-                return True
-            if _names(value, logical_id):
-                return True
+            if key == "Ref" and isinstance(value, str):
+                yield value
+            elif key == "Fn::GetAtt" and isinstance(value, list) and value:
+                yield str(value[0])
+            elif key == "Fn::GetAtt" and isinstance(value, str):
+                yield value.split(".")[0]
+            elif key == "Fn::Sub":
+                yield from (name.split(".")[0] for name in
+                            re.findall(r"\$\{([^}!]+)\}", str(value)))
+            yield from _named_ids(value)
     elif isinstance(raw, list):
-        return any(_names(value, logical_id) for value in raw)
-    return False
+        for value in raw:
+            yield from _named_ids(value)
 
 
-def _custom_resource_handler(t: Template, function_id: str) -> bool:
+def _custom_resource_handlers(t: Template) -> set[str]:
     """CloudFormation invokes a custom resource's ServiceToken function asynchronously."""
-    return any(_names(r.properties.get("ServiceToken"), function_id)
-               for r in t.resources.values()
-               if r.type.startswith("Custom::") or r.type == "AWS::CloudFormation::CustomResource")
+    return {name for r in t.resources.values()
+            if r.type.startswith("Custom::") or r.type == "AWS::CloudFormation::CustomResource"
+            for name in _named_ids(r.properties.get("ServiceToken"))}
 
 
 def _invoker_name(edge: Edge) -> str:
@@ -365,12 +365,14 @@ def _invoker_name(edge: Edge) -> str:
 
 def failure_destination_without_async_source(m: Model, rule: Rule) -> Iterator[Hit]:
     t = m.template
+    handlers = None
     for function_id, invokers in m.graph.invoked_functions().items():
         if function_id not in t.resources:
             continue
         if any(edge.mode not in (SYNC, POLL) for edge in invokers):
             continue  # an asynchronous (or unknown) invoker: the settings may take effect
-        if _custom_resource_handler(t, function_id):
+        handlers = _custom_resource_handlers(t) if handlers is None else handlers
+        if function_id in handlers:
             continue  # CloudFormation invokes custom resource handlers asynchronously
         permits = m.graph.into(function_id, PERMITS)
         if any(edge.principal not in SYNC_PRINCIPALS for edge in permits):
@@ -456,3 +458,315 @@ def environment_too_large(m: Model, rule: Rule) -> Iterator[Hit]:
                 function.logical_id,
                 when=when,
             )
+
+
+# --- EA2008 api-lambda-permission-missing ---------------------------------------------------
+
+API_ORIGINS = {"rest-api": "REST API", "http-api": "HTTP API", "websocket-api": "WebSocket API",
+               "api-v2": "API"}
+API_PRINCIPAL = "apigateway.amazonaws.com"
+PERMISSION = "AWS::Lambda::Permission"
+# Where an integration names the role API Gateway assumes to invoke the function instead.
+CREDENTIAL_KEYS = ("Credentials", "CredentialsArn", "credentials")
+URI_KEYS = ("Uri", "IntegrationUri", "uri")
+
+
+def _lets_api_gateway(permit: Edge) -> bool:
+    """A permission for API Gateway (`apigateway.${AWS::URLSuffix}` too), for everyone, or for
+    a principal we cannot resolve."""
+    principal = permit.principal or UNKNOWN_PRINCIPAL
+    return principal.startswith("apigateway.") or principal in ("*", UNKNOWN_PRINCIPAL)
+
+
+def _permits(permit: Edge, qualifier: str | None) -> bool:
+    """A permission on the whole function is taken to cover its aliases too; one on an alias or
+    version covers only invocations of that alias or version."""
+    if permit.qualifier in (None, ANY_QUALIFIER) or qualifier == ANY_QUALIFIER:
+        return True
+    return permit.qualifier == qualifier
+
+
+def _without_credentials(t: Template, edge: Edge) -> list[Conditions]:
+    """The condition sets under which the integration exists and names no credentials role."""
+    found: list[Conditions] = [edge.conditions]
+    for key in CREDENTIAL_KEYS:
+        absent = t.absent_when(t.prop_at((*edge.settings, key)))
+        found = [merged for conditions in found for branch in absent
+                 if (merged := merge_conditions(conditions, branch.conditions)) is not None]
+    return found
+
+
+def _uri_place(t: Template, edge: Edge, message: str) -> Place:
+    """The integration's URI (or quick create's Target) where it is written."""
+    if edge.path[-1] in URI_KEYS or edge.path[-1] == "Target":
+        return Place(edge.path, message=message)
+    for key in URI_KEYS:
+        if t.prop_at((*edge.path, key)) is not None:
+            return Place((*edge.path, key), message=message)
+    return at_edge(edge, message)
+
+
+def _permission_to_add(function_id: str, qualifier: str | None, api_id: str | None) -> str:
+    arn = f"!GetAtt {function_id}.Arn"
+    if qualifier == ANY_QUALIFIER:
+        arn = f"the version or alias ARN of '{function_id}' that the integration invokes"
+    elif qualifier is not None:
+        arn = f"!Sub ${{{function_id}.Arn}}:{qualifier}"
+    api = f"${{{api_id}}}" if api_id else "<api-id>"
+    return (f"add an AWS::Lambda::Permission with Action lambda:InvokeFunction, Principal "
+            f"{API_PRINCIPAL}, FunctionName {arn} and SourceArn !Sub "
+            f"arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:{api}/*")
+
+
+def _unresolved_permission(m: Model) -> bool:
+    """A Lambda permission whose function cannot be told (a parameter, an import...): it may be
+    the one an integration needs."""
+    t = m.template
+    known = {edge.owner for edge in m.graph.of_kind(PERMITS)}
+    return any(p.logical_id not in known for p in t.of_type(PERMISSION))
+
+
+def api_lambda_permission_missing(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    if _unresolved_permission(m):
+        return
+    for function_id, invokers in m.graph.invoked_functions().items():
+        if t.resources.get(function_id) is None or \
+                t.resources[function_id].type not in FUNCTION_TYPES:
+            continue
+        groups: dict[tuple[str | None, str | None], list[tuple[Edge, Conditions]]] = {}
+        for edge in invokers:
+            if edge.origin not in API_ORIGINS or edge.sam_event is not None:
+                continue  # SAM adds the permission for its Api and HttpApi events itself
+            for conditions in _without_credentials(t, edge):
+                groups.setdefault((edge.source, edge.qualifier), []).append((edge, conditions))
+        for (api_id, qualifier), edges in groups.items():
+            yield from _missing_permission(m, rule, function_id, api_id, qualifier, edges)
+
+
+def _missing_permission(m: Model, rule: Rule, function_id: str, api_id: str | None,
+                        qualifier: str | None, edges: list[tuple[Edge, Conditions]]
+                        ) -> Iterator[Hit]:
+    t = m.template
+    permits = [p for p in m.graph.into(function_id, PERMITS)
+               if _lets_api_gateway(p) and _permits(p, qualifier)]
+    unpermitted = [conditions for _, conditions in combine(*(_absent(p) for p in permits))]
+    for missing in unpermitted:
+        cases = [(edge, merged) for edge, conditions in edges
+                 if (merged := merge_conditions(missing, conditions)) is not None]
+        if not cases:
+            continue
+        edge, when = min(cases, key=lambda case: (len(case[1]), case[1]))
+        kind = API_ORIGINS[edge.origin or ""]
+        named = qualifier not in (None, ANY_QUALIFIER)
+        kind_of = "version" if str(qualifier).isdigit() else "alias"
+        who = f"'{function_id}'" + (f" ({kind_of} '{qualifier}')" if named else "")
+        api = f" '{t.declared_id(api_id)}'" if api_id else ""
+        yield rule.hit(
+            f"The {kind}{api} integrates function {who}, but no AWS::Lambda::Permission lets "
+            f"{API_PRINCIPAL} invoke it and the integration has no credentials role: every "
+            f"call answers 500 (Invalid permissions on Lambda function); "
+            f"{_permission_to_add(function_id, qualifier, api_id)}",
+            _uri_place(t, edge, ""),
+            edge.owner,
+            [Place(t.resources[function_id].path, key=True,
+                   message="function without a permission for API Gateway"),
+             *(_uri_place(t, other, f"{kind} integration of '{function_id}'")
+               for other, _ in cases if other is not edge)],
+            when,
+        )
+        return
+
+
+# --- provisioned concurrency and aliases (WA1007, EA1005) -----------------------------------
+
+ALIAS = "AWS::Lambda::Alias"
+VERSION = "AWS::Lambda::Version"
+PROVISIONED = ("ProvisionedConcurrencyConfig", "ProvisionedConcurrentExecutions")
+
+
+@dataclass(frozen=True)
+class _Published:
+    """Why invocations of a function should go through a qualifier: an alias SAM publishes
+    (AutoPublishAlias) or provisioned concurrency on a version or alias."""
+
+    function_id: str
+    what: str  # "AutoPublishAlias 'live'", "alias 'live' (LiveAlias)", ...
+    place: Place
+    conditions: Conditions
+    fix: str  # what to point invokers at
+    amount: Value | None = None  # ProvisionedConcurrentExecutions, where it is set
+
+
+def _function_behind(t: Template, raw: Any, depth: int = 0) -> str | None:
+    """The function of this template a FunctionName names, through aliases and versions."""
+    resource = t.resource_at(raw)
+    if resource is None or depth > 3:
+        return None
+    if resource.type in FUNCTION_TYPES:
+        return resource.logical_id
+    if resource.type in (ALIAS, VERSION):
+        return _function_behind(t, resource.properties.get("FunctionName"), depth + 1)
+    return None
+
+
+def _auto_alias(t: Template, function: Resource) -> list[tuple[str, Conditions]]:
+    """The alias names SAM publishes for the function on each branch (AutoPublishAlias)."""
+    value = t.prop(function, "AutoPublishAlias")
+    if value is None:
+        return []
+    return [(f" '{b.value}'" if isinstance(b.value, str) else "", b.conditions)
+            for b in t.branches(value) if b.value not in (NO_VALUE, None, "")]
+
+
+def _published(t: Template) -> dict[str, list[_Published]]:
+    """Function logical id -> its published aliases and provisioned concurrency settings."""
+    found: dict[str, list[_Published]] = {}
+    for function in t.of_type(SAM_FUNCTION):
+        aliases = _auto_alias(t, function)
+        value = t.prop(function, *PROVISIONED)
+        setting = t.prop(function, "AutoPublishAlias")
+        for name, when in aliases:
+            entry = _Published(function.logical_id, f"AutoPublishAlias{name}",
+                               Place(setting.path) if setting else Place(function.path, True),
+                               when, f"!Ref {function.logical_id}.Alias", value)
+            found.setdefault(function.logical_id, []).append(entry)
+    for holder in t.of_type(ALIAS, VERSION):
+        value = t.prop(holder, *PROVISIONED)
+        function_id = _function_behind(t, holder.properties.get("FunctionName"))
+        if value is None or function_id is None:
+            continue
+        name = t.resolver.one(holder.properties.get("Name"))
+        what = (f"alias '{name}' ({holder.logical_id})" if holder.type == ALIAS and
+                isinstance(name, str) else f"{holder.type.rsplit('::')[-1].lower()} "
+                f"'{holder.logical_id}'")
+        found.setdefault(function_id, []).append(
+            _Published(function_id, what, Place(value.path), holder.conditions,
+                       f"!Ref {holder.logical_id}", value))
+    return found
+
+
+# Where an invoker names its function: the first of these keys under the edge's path.
+FUNCTION_KEYS = ("FunctionName", "Uri", "IntegrationUri", "uri", "Target", "Arn", "Endpoint",
+                 "FunctionArn", "Function", "Id", "DestinationArn")
+
+
+def _function_place(t: Template, edge: Edge, message: str = "") -> Place:
+    """The value through which an invoker or permission names the function."""
+    written = t.prop_at(edge.path)
+    if written is not None and t.reference(written.raw) is not None:
+        return Place(edge.path, message=message)
+    for base in (edge.path, edge.settings):
+        for key in FUNCTION_KEYS:
+            if t.prop_at((*base, key)) is not None:
+                return Place((*base, key), message=message)
+    return at_edge(edge, message)
+
+
+def _bypasses(t: Template, edge: Edge) -> bool:
+    """An invocation or permission of the unqualified function that the template declares (SAM
+    events use the alias; connectors are SAM's own)."""
+    if edge.qualifier is not None or edge.sam_event is not None:
+        return False
+    owner = t.resources.get(edge.owner)
+    return owner is not None and (edge.kind == INVOKES or owner.type == PERMISSION)
+
+
+def integration_bypasses_alias(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    for function_id, reasons in _published(t).items():
+        edges = [*m.graph.into(function_id, INVOKES), *m.graph.into(function_id, PERMITS)]
+        for edge in edges:
+            if not _bypasses(t, edge):
+                continue
+            for reason in reasons:
+                when = merge_conditions(edge.conditions, reason.conditions)
+                if when is None:
+                    continue
+                yield _bypass_hit(t, rule, edge, reason, when)
+                break
+
+
+def _bypass_hit(t: Template, rule: Rule, edge: Edge, reason: _Published,
+                when: Conditions) -> Hit:
+    owner = t.resources[edge.owner]
+    kind = owner.type.split("::", 1)[-1]
+    if edge.kind == PERMITS:
+        action, effect = "grants its permission on", (
+            "it does not cover invocations of the alias or version, and invokers it lets in "
+            "run the unpublished $LATEST code")
+    else:
+        action, effect = "invokes", "its calls run the unpublished $LATEST code"
+    return rule.hit(
+        f"{kind} '{t.declared_id(edge.owner)}' {action} the unqualified function "
+        f"'{reason.function_id}', which has {reason.what}: {effect}, bypassing traffic "
+        f"shifting and provisioned concurrency; point it at {reason.fix}",
+        _function_place(t, edge),
+        edge.owner,
+        [Place(reason.place.path, reason.place.key, f"{reason.what} of '{reason.function_id}'")],
+        when,
+    )
+
+
+def _provisioned_amounts(t: Template, entry: _Published) -> list[Branch] | None:
+    """(number, entry) per branch of one provisioned concurrency setting, 0 where it is not
+    set or its holder is not created; None when some branch is unknown."""
+    if entry.amount is None:
+        return [Branch((0, entry))]
+    branches: list[Branch] = []
+    for branch in within(t.branches(entry.amount), entry.conditions):
+        number = 0 if branch.value is NO_VALUE else as_number(branch.value)
+        if number is None:
+            return None
+        branches.append(Branch((number, entry), branch.conditions))
+    return [*branches, *(Branch((0, entry), b.conditions) for b in _absent_conditions(entry))]
+
+
+def _absent_conditions(entry: _Published) -> list[Branch]:
+    """The condition sets under which the entry's alias, version or setting does not exist."""
+    return [Branch(None, (*entry.conditions[:i], (name, not truth)))
+            for i, (name, truth) in enumerate(entry.conditions)]
+
+
+def provisioned_over_reserved(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    for function_id, entries in _published(t).items():
+        function = t.resources[function_id]
+        if t.prop(function, RESERVED) is None:
+            continue
+        reservations = _reservations(t, function)
+        amounts = [_provisioned_amounts(t, e) for e in entries if e.amount is not None]
+        if reservations is None or not amounts or any(a is None for a in amounts):
+            continue  # no provisioned concurrency, or a number we cannot resolve
+        seen: set[Conditions] = set()
+        for values, when in combine(reservations, *(a for a in amounts if a is not None)):
+            reservation, provisioned = values[0], [v for v in values[1:] if v[0] > 0]
+            total = sum(number for number, _ in provisioned)
+            if not isinstance(reservation, _Reservation) or total <= reservation.number:
+                continue
+            if when in seen:
+                continue
+            seen.add(when)
+            yield _over_reserved(rule, function_id, reservation, provisioned, total, when)
+
+
+def _over_reserved(rule: Rule, function_id: str, reservation: _Reservation,
+                   provisioned: list[tuple[float, _Published]], total: float,
+                   when: Conditions) -> Hit:
+    largest = max(provisioned, key=lambda p: p[0])
+    parts = ", ".join(f"{entry.what}: {_count(number)}" for number, entry in provisioned)
+    inherited = " (from Globals)" if reservation.value.path[:1] == ("Globals",) else ""
+    return rule.hit(
+        f"Function '{function_id}' has {_count(total)} provisioned concurrency ({parts}), more "
+        f"than its reserved concurrency of {_count(reservation.number)}{inherited}: provisioned "
+        "concurrency counts towards the function's reserved concurrency, so Lambda refuses the "
+        "allocation and the deployment fails; raise ReservedConcurrentExecutions to at least "
+        f"{_count(total)} or lower the provisioned concurrency",
+        Place(largest[1].amount.path if largest[1].amount else largest[1].place.path),
+        function_id,
+        [Place(reservation.value.path,
+               message=f"reserved concurrency {_count(reservation.number)}"),
+         *(Place(entry.amount.path, message=f"{entry.what}: {_count(number)}")
+           for number, entry in provisioned if entry is not largest[1] and entry.amount)],
+        when,
+    )

@@ -1,4 +1,4 @@
-"""Declarative rules from the catalog: `match:` a resource type, optionally a JSONPath test.
+"""Declarative rules from the catalog: `match:` a resource type, optionally property conditions.
 
 The contract is documented in rules/README.md ("Declarative rules").
 """
@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cache
+from itertools import product
 from typing import Any
 
 from ..catalog import Rule
@@ -17,9 +19,21 @@ from ..load import Path
 from ..model import Model
 from ..template import Resource, Template
 
-MATCH_KEYS = ("resource_type", "where", "when", "equals", "at", "message")
-WHEN = ("present", "absent", "equals")
+CONDITION_KEYS = ("where", "when", "equals", "not_equals", "default")
+MATCH_KEYS = ("resource_type", *CONDITION_KEYS, "all", "at", "message")
+WHEN = ("present", "absent", "equals", "not_equals")
+COMPARING = ("equals", "not_equals")
 _RESOURCE_TYPE = re.compile(r"[A-Za-z0-9]+(::[A-Za-z0-9_@.-]+)+")
+_SCALAR = str | int | float | bool
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One way a condition holds: the value tested, where it is, under which `Fn::If` branches."""
+
+    value: Any
+    path: Path | None
+    conditions: Conditions = ()
 
 
 def validate_match(match: Any, compile_where: bool = True) -> list[str]:
@@ -38,28 +52,66 @@ def validate_match(match: Any, compile_where: bool = True) -> list[str]:
             isinstance(t, str) and _RESOURCE_TYPE.fullmatch(t) for t in types)):
         problems.append("match.resource_type: must be a CloudFormation type string or a list of "
                         "them (e.g. AWS::Lambda::Url)")
-    where, when = match.get("where"), match.get("when", "present")
-    if where is not None and not isinstance(where, str):
-        problems.append("match.where: must be a JSONPath expression string, e.g. '$.AuthType'")
-    elif where is not None and compile_where:
-        try:
-            _compiled(where)
-        except Exception as error:  # whatever jsonpath-ng raises, the rule cannot load
-            problems.append(f"match.where: invalid JSONPath {where!r}: {str(error).strip()}")
-    if when not in WHEN:
-        problems.append("match.when: must be one of " + ", ".join(WHEN))
-    elif "when" in match and where is None:
-        problems.append("match.when: needs a where expression to test")
-    if when == "equals" and match.get("equals") is None:
-        problems.append("match.equals: required when when is equals")
-    elif when in WHEN and when != "equals" and "equals" in match:
-        problems.append("match.equals: only used when when is equals")
-    elif isinstance(match.get("equals"), dict | list):
-        problems.append("match.equals: must be a scalar (a string, number or boolean)")
+    if "all" in match:
+        problems += _all_problems(match, compile_where)
+    else:
+        problems += _condition_problems(match, "match.", compile_where)
     for key in ("at", "message"):
         if key in match and not (isinstance(match[key], str) and match[key].strip()):
             problems.append(f"match.{key}: must be a non-empty string")
     return problems
+
+
+def _all_problems(match: dict[str, Any], compile_where: bool) -> list[str]:
+    conditions = match["all"]
+    if not (isinstance(conditions, list) and conditions
+            and all(isinstance(c, dict) for c in conditions)):
+        return ["match.all: must be a list of conditions (mappings with where, when, ...)"]
+    problems = [f"match.{key}: goes inside each condition of all, not beside it"
+                for key in CONDITION_KEYS if key in match]
+    known = ", ".join(CONDITION_KEYS)
+    for number, condition in enumerate(conditions):
+        prefix = f"match.all[{number}]."
+        problems += [f"{prefix}{key}: unknown key (known: {known})" for key in condition
+                     if key not in CONDITION_KEYS]
+        if "where" not in condition:
+            problems.append(f"{prefix}where: required in each condition of all")
+        problems += _condition_problems(condition, prefix, compile_where)
+    return problems
+
+
+def _condition_problems(condition: dict[str, Any], prefix: str, compile_where: bool) -> list[str]:
+    problems = []
+    where, when = condition.get("where"), condition.get("when", "present")
+    if where is not None and not isinstance(where, str):
+        problems.append(f"{prefix}where: must be a JSONPath expression string, e.g. '$.AuthType'")
+    elif where is not None and compile_where:
+        try:
+            _compiled(where)
+        except Exception as error:  # whatever jsonpath-ng raises, the rule cannot load
+            problems.append(f"{prefix}where: invalid JSONPath {where!r}: {str(error).strip()}")
+    if when not in WHEN:
+        return [*problems, f"{prefix}when: must be one of " + ", ".join(WHEN)]
+    if "when" in condition and where is None:
+        problems.append(f"{prefix}when: needs a where expression to test")
+    for key in COMPARING:
+        if when == key and condition.get(key) is None:
+            problems.append(f"{prefix}{key}: required when when is {key}")
+        elif when != key and key in condition:
+            problems.append(f"{prefix}{key}: only used when when is {key}")
+        elif when == key and not _scalars(condition[key]):
+            problems.append(f"{prefix}{key}: must be a scalar (a string, number or boolean) or a "
+                            "list of scalars")
+    if "default" in condition and when not in COMPARING:
+        problems.append(f"{prefix}default: only used when when is equals or not_equals")
+    elif "default" in condition and not isinstance(condition["default"], _SCALAR):
+        problems.append(f"{prefix}default: must be a scalar (a string, number or boolean)")
+    return problems
+
+
+def _scalars(value: Any) -> bool:
+    values = value if isinstance(value, list) else [value]
+    return bool(values) and all(isinstance(v, _SCALAR) for v in values)
 
 
 @cache
@@ -73,37 +125,82 @@ def declarative_check(m: Model, rule: Rule) -> Iterator[Hit]:
     t = m.template
     match = rule.match or {}
     types = match.get("resource_type")
+    conditions = match.get("all") or [match]
     for resource in t.of_type(*([types] if isinstance(types, str) else types or ())):
-        for value, matched_at, when in _matches(t, resource, match):
+        for outcomes in _combinations([_holds(t, resource, c) for c in conditions]):
             yield rule.hit(
-                _message(match.get("message") or rule.summary, resource, value),
-                _place(t, resource, match.get("at"), matched_at),
+                _message(match.get("message") or rule.summary, resource, outcomes[0].value),
+                _place(t, resource, match.get("at"), outcomes[0].path),
                 resource.logical_id,
-                when=when,
+                when=_merged(outcomes) or (),
             )
 
 
-def _matches(
-    t: Template, resource: Resource, match: dict[str, Any]
-) -> Iterator[tuple[Any, Path | None, Conditions]]:
-    where = match.get("where")
+def _combinations(holding: list[list[Outcome]]) -> Iterator[tuple[Outcome, ...]]:
+    """One tuple per consistent way every condition holds, each reported once."""
+    seen = set()
+    for outcomes in product(*holding):
+        when = _merged(outcomes)
+        key = (tuple(o.path for o in outcomes), when)
+        if when is not None and key not in seen:
+            seen.add(key)
+            yield outcomes
+
+
+def _merged(outcomes: tuple[Outcome, ...]) -> Conditions | None:
+    """The `Fn::If` branches all outcomes need together; None when two of them contradict."""
+    needed: dict[str, bool] = {}
+    for name, value in (c for o in outcomes for c in o.conditions):
+        if needed.setdefault(name, value) != value:
+            return None
+    return tuple(sorted(needed.items()))
+
+
+def _holds(t: Template, resource: Resource, condition: dict[str, Any]) -> list[Outcome]:
+    """Every way `condition` holds for `resource`; [] when it does not (or cannot be known)."""
+    where = condition.get("where")
     if where is None:
-        yield "", None, ()
-        return
+        return [Outcome("", None)]
     found = _compiled(where).find(t.merged_properties(resource))
-    mode = match.get("when", "present")
-    if mode == "absent":
-        if not found:
-            yield "", None, ()
-        return
+    mode = condition.get("when", "present")
+    if not found:
+        return [Outcome("", None)] if mode == "absent" else _by_default(condition, ())
+    if mode == "absent" and len(found) > 1:
+        return []  # several values: one of them being `!Ref AWS::NoValue` leaves the others
+    outcomes = []
     for datum in found:
         source = t.prop(resource, *_datum_path(datum))  # the resource's own value, or Globals'
         path = source.path if source is not None else None
         for branch in t.branches(datum.value):
-            if branch.value is UNKNOWN or branch.value is NO_VALUE:
-                continue
-            if mode == "present" or _equal(branch.value, match.get("equals")):
-                yield branch.value, path, branch.conditions
+            if branch.value is NO_VALUE:  # `!Ref AWS::NoValue`: absent on this branch
+                outcomes += ([Outcome("", None, branch.conditions)] if mode == "absent"
+                             else _by_default(condition, branch.conditions))
+            elif _holds_for(mode, condition, branch.value):
+                outcomes.append(Outcome(branch.value, path, branch.conditions))
+    return outcomes
+
+
+def _holds_for(mode: str, condition: dict[str, Any], value: Any) -> bool:
+    """Whether a set property's value satisfies the condition: present even when unknown."""
+    if mode in ("present", "absent"):
+        return mode == "present"
+    return value is not UNKNOWN and _tested(mode, condition, value)
+
+
+def _by_default(condition: dict[str, Any], conditions: Conditions) -> list[Outcome]:
+    """An absent property is tested as its `default`; without one it matches nothing."""
+    mode = condition.get("when", "present")
+    if "default" in condition and _tested(mode, condition, condition["default"]):
+        return [Outcome(condition["default"], None, conditions)]
+    return []
+
+
+def _tested(mode: str, condition: dict[str, Any], value: Any) -> bool:
+    if not isinstance(value, _SCALAR):
+        return False  # a mapping or a list is neither equal nor unequal to a scalar
+    expected = condition[mode]
+    equal = any(_equal(value, e) for e in (expected if isinstance(expected, list) else [expected]))
+    return equal if mode == "equals" else not equal
 
 
 def _place(t: Template, resource: Resource, at: str | None, matched_at: Path | None) -> Place:
@@ -121,11 +218,11 @@ def _datum_path(datum: Any) -> Path:
     steps: list[str | int] = []
     while datum is not None and datum.path is not None:
         fields = getattr(datum.path, "fields", None)
-        index = getattr(datum.path, "index", None)
+        indices = getattr(datum.path, "indices", None) or (getattr(datum.path, "index", None),)
         if fields:
             steps.append(fields[0])
-        elif index is not None:
-            steps.append(index)
+        elif indices[0] is not None:
+            steps.append(indices[0])
         datum = datum.context
     return tuple(reversed(steps))
 
@@ -138,5 +235,5 @@ def _message(template: str, resource: Resource, value: Any) -> str:
     return (
         template.replace("{resource}", resource.logical_id)
         .replace("{type}", resource.type)
-        .replace("{value}", str(value))
+        .replace("{value}", str(value).lower() if isinstance(value, bool) else str(value))
     )
