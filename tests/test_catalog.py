@@ -63,3 +63,18 @@ def test_on_by_default_must_be_a_boolean(tmp_path):
         "Off by default: switch it on with its id (IU0001), one of its tags (sqs, "
         "observability) or ALL, in `select` or `extend-select` (an id prefix does not).")
     assert "Off by default" in rule_text(loaded) and "Off by default" in rule_markdown(loaded)
+
+
+def test_selection_switches_off_by_default_rules_on_only_by_id_tag_or_all():
+    from awslint_rules.catalog import selected_rules, unmatched_pattern
+
+    off = {rule_id for rule_id, rule in CATALOG.items() if not rule.on_by_default}
+    assert {"IA1011", "IA2009", "IA5004", "IA1015"} <= off
+    default = set(selected_rules(CATALOG, [], []))
+    assert default == set(CATALOG) - off
+    assert set(selected_rules(CATALOG, ["IA"], [])) == {r for r in default if r.startswith("IA")}
+    assert set(selected_rules(CATALOG, ["observability"], [])) == off - {"IA1015"}
+    assert set(selected_rules(CATALOG, [], [], ["ALL"])) == set(CATALOG)
+    assert set(selected_rules(CATALOG, ["ia1011"], [])) == {"IA1011"}
+    assert "IA1011" not in selected_rules(CATALOG, [], ["lambda"], ["observability"])
+    assert unmatched_pattern(["observability", "IA1", "all", "nosuch"], CATALOG) == "nosuch"
