@@ -1,7 +1,8 @@
 """Print the README's rules table from the rule catalog, or rewrite it in place (--write).
 
 Each row is `| id | name | what it finds |`, in catalog order; "what it finds" is the rule's
-`brief` (a short markdown phrase, see rules/README.md) or, without one, its `summary`. The README
+`brief` (a short markdown phrase, see rules/README.md) or, without one, its `summary`, followed
+by "(off by default: its tags)" for a rule that is off by default. The README
 section between `<!-- rules-table:start -->` and `<!-- rules-table:end -->` is the generated
 table; tests/test_readme.py fails when it is out of date.
 
@@ -25,6 +26,8 @@ def table(rules: dict[str, Rule]) -> str:
     rows = ["| id | name | what it finds |", "| --- | --- | --- |"]
     for rule in rules.values():
         text = " ".join(str(rule.doc.get("brief") or rule.summary).split())
+        if not rule.on_by_default:
+            text += " *(off by default: " + ", ".join(rule.tags) + ")*"
         rows.append(f"| {rule.id} | {rule.name} | {text.replace('|', chr(92) + '|')} |")
     return "\n".join(rows) + "\n"
 

@@ -46,3 +46,35 @@ def test_rule_ids_follow_the_cfn_lint_convention():
     for rule_id, rule in CATALOG.items():
         assert len(rule_id) == 6 and rule_id[1] == "A" and rule_id[2:].isdigit()
         assert {"E": "error", "W": "warning", "I": "info"}[rule_id[0]] == rule.level
+
+
+def test_on_by_default_must_be_a_boolean(tmp_path):
+    from awslint_rules.catalog import CatalogError, default_state
+
+    rule = ("id: IU0001\nname: queue-seen\nlevel: info\ntags: [sqs, observability]\n"
+            "on_by_default: {}\nmatch: {{resource_type: 'AWS::SQS::Queue'}}\n")
+    (tmp_path / "IU0001.yaml").write_text(rule.format("'no'"))
+    with pytest.raises(CatalogError, match="on_by_default: must be true or false"):
+        load_catalog([str(tmp_path)])
+    (tmp_path / "IU0001.yaml").write_text(rule.format("false"))
+    loaded = load_catalog([str(tmp_path)])["IU0001"]
+    assert not loaded.on_by_default and CATALOG["WA3002"].on_by_default
+    assert default_state(loaded) == (
+        "Off by default: switch it on with its id (IU0001), one of its tags (sqs, "
+        "observability) or ALL, in `select` or `extend-select` (an id prefix does not).")
+    assert "Off by default" in rule_text(loaded) and "Off by default" in rule_markdown(loaded)
+
+
+def test_selection_switches_off_by_default_rules_on_only_by_id_tag_or_all():
+    from awslint_rules.catalog import selected_rules, unmatched_pattern
+
+    off = {rule_id for rule_id, rule in CATALOG.items() if not rule.on_by_default}
+    assert {"IA1011", "IA2009", "IA5004", "IA1015"} <= off
+    default = set(selected_rules(CATALOG, [], []))
+    assert default == set(CATALOG) - off
+    assert set(selected_rules(CATALOG, ["IA"], [])) == {r for r in default if r.startswith("IA")}
+    assert set(selected_rules(CATALOG, ["observability"], [])) == off - {"IA1015"}
+    assert set(selected_rules(CATALOG, [], [], ["ALL"])) == set(CATALOG)
+    assert set(selected_rules(CATALOG, ["ia1011"], [])) == {"IA1011"}
+    assert "IA1011" not in selected_rules(CATALOG, [], ["lambda"], ["observability"])
+    assert unmatched_pattern(["observability", "IA1", "all", "nosuch"], CATALOG) == "nosuch"

@@ -203,3 +203,27 @@ def test_standalone_does_not_import_the_plugin():
             "assert 'cfnlint' not in sys.modules and "
             "'awslint_rules.cfnlint_plugin' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ})
+
+
+@pytest.mark.slow
+def test_off_by_default_rules_report_only_when_the_configuration_switches_them_on(
+        settings, tmp_path):
+    template = tmp_path / "template.yaml"
+    template.write_text((FIXTURES / "IA1014" / "fail_cfn_functions.yaml").read_text())
+
+    def reported(config: str | None) -> set[tuple[str, str, int, int]]:
+        if config is not None:
+            (tmp_path / ".awslint-rules.yaml").write_text(config)
+        return {_key(m) for m in cfn_lint_json("-a", PLUGIN, "-c", "I", "--", "template.yaml",
+                                               cwd=tmp_path) if m["Rule"]["Id"] == "IA1014"}
+
+    assert reported(None) == set()
+    assert reported("select: [IA]\n") == set()  # a prefix does not switch it on
+    assert reported("extend-select: [observability]\nignore: [IA1014]\n") == set()
+    switched_on = reported("extend-select: [observability]\n")
+    os.chdir(tmp_path)
+    try:
+        standalone = _standalone(settings, ["template.yaml"], levels=("info",))
+        assert switched_on and switched_on == {f for f in standalone if f[1] == "IA1014"}
+    finally:
+        os.chdir(ROOT)

@@ -199,3 +199,41 @@ def test_parallel_jobs_give_identical_output(tmp_path):
     assert len(json.loads(serial.stdout)) > 100
     assert serial.stdout == parallel.stdout == automatic.stdout
     assert run_cli("--jobs", "0", str(EXAMPLE), cwd=tmp_path).returncode == 2
+
+
+def test_select_extend_select_and_ignore_by_tag(tmp_path):
+    def rules(*args: str) -> set[str]:
+        result = run_cli("--format", "json", *args, str(EXAMPLE), cwd=tmp_path)
+        assert result.returncode in (0, 1), result.stderr
+        return {f["rule"] for f in json.loads(result.stdout)}
+
+    default = rules()
+    assert rules("--select", "sqs") == {"WA3002", "WA3003"}
+    assert rules("--extend-select", "EA") == default  # a prefix adds no off-by-default rule
+    assert rules("--ignore", "sqs") == default - {"WA3002", "WA3003"}
+    assert rules("--select", "ALL") >= default
+    bad = run_cli("--extend-select", "nosuchtag", str(EXAMPLE), cwd=tmp_path)
+    assert bad.returncode == 2 and "'nosuchtag' matches no rule id" in bad.stderr
+
+
+def test_rules_and_explain_say_whether_a_rule_is_on_by_default(tmp_path):
+    assert "On by default." in run_cli("explain", "WA3002", cwd=tmp_path).stdout
+    explained = run_cli("explain", "IA1011", cwd=tmp_path).stdout
+    assert "Off by default: switch it on with its id (IA1011), one of its tags (lambda, " \
+        "observability, operational-excellence) or ALL" in explained
+    listing = run_cli("rules", cwd=tmp_path).stdout.splitlines()
+    assert any(line.startswith("IA1011") and line.endswith("(off by default)")
+               for line in listing)
+    assert not any(line.startswith("WA3002") and "off by default" in line for line in listing)
+
+
+def test_observability_rules_only_when_selected(tmp_path):
+    template = FIXTURES / "IA1013" / "fail_sam_function.yaml"
+
+    def rules(*args: str) -> set[str]:
+        result = run_cli("--format", "json", *args, str(template), cwd=tmp_path)
+        return {f["rule"] for f in json.loads(result.stdout)}
+
+    assert "IA1013" not in rules() | rules("--select", "IA") | rules("--select", "IA1")
+    assert "IA1013" in rules("--select", "IA1013") & rules("--extend-select", "observability")
+    assert "IA1013" in rules("--select", "ALL")

@@ -233,3 +233,75 @@ def test_excluded_by_names_the_pattern(tmp_path):
     assert config.excluded_by(str(tmp_path / "a" / "cdk.out" / "t.yaml")) == "cdk.out"
     assert config.excluded_by(str(tmp_path / "t.yaml")) is None
     assert config.excluded_by("-") is None
+
+
+# Two user rules on the example's queue: IU0001 is off by default (tags sqs, observability),
+# IU0002 on by default; each fires once on the example template.
+OFF_RULE = """\
+id: IU0001
+name: queue-seen-off
+level: info
+tags: [sqs, observability]
+on_by_default: false
+match: {resource_type: "AWS::SQS::Queue", message: "queue {resource}"}
+summary: A queue (off by default).
+"""
+ON_RULE = OFF_RULE.replace("IU0001", "IU0002").replace("-off", "-on").replace(
+    "on_by_default: false\n", "").replace("tags: [sqs, observability]", "tags: [sqs]")
+
+
+@pytest.fixture
+def opt_in_rules(project):
+    folder = project / "rules"
+    folder.mkdir()
+    (folder / "IU0001.yaml").write_text(OFF_RULE)
+    (folder / "IU0002.yaml").write_text(ON_RULE)
+    return str(folder)
+
+
+def _user_rules(config: str | None, *args: str, project) -> set[str]:
+    if config is not None:
+        (project / ".awslint-rules.yaml").write_text(config)
+    code, findings, stderr = lint("--rules-dir", str(project / "rules"), *args, "template.yaml")
+    assert code in (0, 1), stderr
+    return {f["rule"] for f in findings if f["rule"].startswith("IU")}
+
+
+@pytest.mark.parametrize(("config", "selected"), [
+    (None, {"IU0002"}),  # off by default
+    ("select: [IU]\n", {"IU0002"}),  # a prefix never switches an off-by-default rule on
+    ("select: [IU0]\n", {"IU0002"}),
+    ("select: [iu0001]\n", {"IU0001"}),  # its exact id does, in any case
+    ("select: [observability]\n", {"IU0001"}),  # a tag of it does
+    ("select: [SQS]\n", {"IU0001", "IU0002"}),  # tags match every rule tagged so
+    ("select: [ALL]\n", {"IU0001", "IU0002"}),
+    ("extend-select: [observability]\n", {"IU0001", "IU0002"}),  # added to the default
+    ("select: [IU0002]\nextend-select: [IU0001]\n", {"IU0001", "IU0002"}),
+    ("extend-select: [IU]\n", {"IU0002"}),
+    ("extend-select: [ALL]\nignore: [observability]\n", {"IU0002"}),  # ignore wins
+    ("extend-select: [observability]\nignore: [IU]\n", set()),  # a prefix ignores any rule
+])
+def test_off_by_default_rules_only_by_id_tag_or_all(project, opt_in_rules, config, selected):
+    assert _user_rules(config, project=project) == selected
+
+
+def test_extend_select_on_the_command_line_adds_to_the_configuration(project, opt_in_rules):
+    config = "select: [IU0002]\n"
+    assert _user_rules(config, "--extend-select", "observability",
+                       project=project) == {"IU0001", "IU0002"}
+    assert _user_rules(config, "--select", "observability", project=project) == {"IU0001"}
+    toml = "[tool.awslint-rules]\nextend-select = ['IU0001']\n"
+    (project / ".awslint-rules.yaml").unlink()
+    (project / "pyproject.toml").write_text(toml)
+    assert _user_rules(None, project=project) == {"IU0001", "IU0002"}
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ("extend-select: [nosuchtag]\n", "extend-select"),
+    ("ignore: [XA9]\n", "ignore"),
+])
+def test_patterns_that_name_no_rule_or_tag_are_errors(project, text, key):
+    config = project / ".awslint-rules.yaml"
+    config.write_text(text)
+    code, _, stderr = lint("template.yaml")
+    assert code == 2 and f"{config}: {key}: " in stderr and "matches no rule id" in stderr

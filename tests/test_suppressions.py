@@ -35,9 +35,15 @@ def rules_of(findings) -> list[str]:
     return sorted(f.rule for f in findings)
 
 
-def test_resource_suppression_applies_to_that_resource_only(settings):
+@pytest.fixture(scope="module")
+def default_settings(catalog) -> Settings:
+    """What a run without a selection checks: the rules that are on by default."""
+    return Settings({i: r for i, r in catalog.items() if r.on_by_default}, known_rules=catalog)
+
+
+def test_resource_suppression_applies_to_that_resource_only(default_settings):
     raw = with_metadata("awslint-rules:\n  ignore:\n    - rule: WA3\n      reason: drained by hand")
-    result = lint_bytes("t.yaml", raw, settings)
+    result = lint_bytes("t.yaml", raw, default_settings)
     assert rules_of(result.findings) == ["WA1001", "WA2001", "WA5001", "WA8001"]
     assert [(s.finding.rule, s.finding.resource, s.reason, s.kind) for s in result.suppressed] == [
         ("WA3003", "JobsQueue", "drained by hand", "inSource"),
@@ -52,9 +58,9 @@ def test_template_suppression_and_mapping_form(settings):
     assert [s.reason for s in result.suppressed] == ["legacy clients"]
 
 
-def test_sam_resource_suppression_covers_findings_located_in_globals(settings):
+def test_sam_resource_suppression_covers_findings_located_in_globals(default_settings):
     """WA2001 on ApiFunction points at Globals.Function.Timeout; the SAM resource suppresses it."""
-    result = lint_bytes(str(USED), USED.read_bytes(), settings)
+    result = lint_bytes(str(USED), USED.read_bytes(), default_settings)
     assert result.findings == []
     assert rules_of(s.finding for s in result.suppressed) == [
         "WA1001", "WA2001", "WA3002", "WA3003", "WA5001", "WA8001"]

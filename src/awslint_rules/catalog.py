@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
@@ -19,6 +19,7 @@ except ImportError:  # pragma: no cover
 
 BUILTIN_DIR = FsPath(__file__).parent / "catalog"
 ENGINE_CHECKS = ("engine:parse", "engine:internal", "engine:suppressions", "engine:duplicates")
+ALL = "ALL"  # the `select` pattern of every rule, the off-by-default ones included
 
 
 class CatalogError(Exception):
@@ -42,6 +43,14 @@ class Rule:
     @property
     def builtin(self) -> bool:
         return FsPath(self.source).parent == BUILTIN_DIR
+
+    @property
+    def on_by_default(self) -> bool:
+        return self.doc.get("on_by_default", True) is not False
+
+    @property
+    def tags(self) -> list[str]:
+        return [str(tag).lower() for tag in self.doc.get("tags") or ()]
 
     @property
     def match(self) -> dict[str, Any] | None:
@@ -68,11 +77,44 @@ class Rule:
         return Hit(message, at, resource, tuple(related), when)
 
 
-def unmatched_pattern(patterns: Iterable[str], rule_ids: Iterable[str]) -> str | None:
-    """The first `--select`/`--ignore` pattern (an id or a prefix) that names no rule."""
-    ids = list(rule_ids)
+def names_rule(pattern: str, rule: Rule) -> bool:
+    """Whether `pattern` names `rule` as `ALL`, its exact id or one of its tags."""
+    text = pattern.strip()
+    return text.upper() in (ALL, rule.id) or text.lower() in rule.tags
+
+
+def selects(pattern: str, rule: Rule) -> bool:
+    """Whether a `select` pattern switches `rule` on: `ALL`, its id or a tag of it does; an id
+    prefix only for a rule that is on by default, so `IA` means what it meant before."""
+    if names_rule(pattern, rule):
+        return True
+    return rule.on_by_default and rule.id.startswith(pattern.strip().upper())
+
+
+def ignores(pattern: str, rule: Rule) -> bool:
+    """Whether an `ignore` pattern (`ALL`, an id, a prefix or a tag) switches `rule` off."""
+    return names_rule(pattern, rule) or rule.id.startswith(pattern.strip().upper())
+
+
+def selected_rules(rules: Mapping[str, Rule], select: Iterable[str], ignore: Iterable[str],
+                   extend_select: Iterable[str] = ()) -> dict[str, Rule]:
+    """The rules a run reports, chosen as ruff chooses them: `select` (default: the rules that
+    are on by default), plus `extend_select`, minus `ignore`."""
+    select, ignore, extend = list(select), list(ignore), list(extend_select)
+    chosen = {}
+    for rule_id, rule in rules.items():
+        base = any(selects(p, rule) for p in select) if select else rule.on_by_default
+        if ((base or any(selects(p, rule) for p in extend))
+                and not any(ignores(p, rule) for p in ignore)):
+            chosen[rule_id] = rule
+    return chosen
+
+
+def unmatched_pattern(patterns: Iterable[str], rules: Mapping[str, Rule]) -> str | None:
+    """The first `select`/`ignore` pattern (`ALL`, an id, an id prefix or a tag) that names no
+    rule."""
     for pattern in patterns:
-        if not any(rule_id.startswith(pattern.upper()) for rule_id in ids):
+        if not any(ignores(pattern, rule) for rule in rules.values()):
             return pattern
     return None
 
@@ -111,6 +153,8 @@ def _rule_from_file(file: FsPath) -> Rule:
         raise CatalogError(f"{file}: 'options' must map each option to {{default, description}}")
     options = {name: spec.get("default") for name, spec in declared.items()}
     _check_defaults(file, doc.get("defaults"))
+    if not isinstance(doc.get("on_by_default", True), bool):
+        raise CatalogError(f"{file}: on_by_default: must be true or false")
     check = doc.get("check")
     if check is not None and (not isinstance(check, str) or ":" not in check):
         raise CatalogError(f"{file}: check: '{check}' is not 'module:function'")
@@ -150,7 +194,8 @@ def _notes(rule: Rule) -> list[str]:
 
 def rule_text(rule: Rule) -> str:
     """Plain-text documentation, as `awslint-rules explain` prints it."""
-    parts = [f"{rule.id} {rule.name} ({rule.level})", "", rule.summary.strip()]
+    parts = [f"{rule.id} {rule.name} ({rule.level})", "", rule.summary.strip(), "",
+             default_state(rule)]
     if _notes(rule):
         parts += ["", "Notes: " + "; ".join(f'"{n}"' for n in _notes(rule))]
     if rule.doc.get("why"):
@@ -169,8 +214,17 @@ def rule_text(rule: Rule) -> str:
     return "\n".join(parts) + "\n"
 
 
+def default_state(rule: Rule) -> str:
+    """Whether the rule runs by default, and how to switch it on when not."""
+    if rule.on_by_default:
+        return "On by default."
+    tags = ", ".join(rule.tags)
+    return (f"Off by default: switch it on with its id ({rule.id}), one of its tags ({tags}) "
+            "or ALL, in `select` or `extend-select` (an id prefix does not).")
+
+
 def rule_markdown(rule: Rule) -> str:
-    parts = [f"## {rule.id} {rule.name}", "", rule.summary.strip()]
+    parts = [f"## {rule.id} {rule.name}", "", rule.summary.strip(), "", default_state(rule)]
     if rule.doc.get("why"):
         parts += ["", "### Why is this bad?", "", rule.doc["why"].strip()]
     for title, key in (("Example", "example"), ("Use instead", "use_instead")):

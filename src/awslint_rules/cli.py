@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING
 import click
 
 from . import __version__
-from .catalog import CatalogError, Rule, load_catalog, rule_text, unmatched_pattern
+from .catalog import (
+    CatalogError,
+    Rule,
+    load_catalog,
+    rule_text,
+    selected_rules,
+    unmatched_pattern,
+)
 from .engine import (
     DUPLICATE_KEY,
     INTERNAL_ERROR,
@@ -108,15 +115,12 @@ def _check_patterns(catalog: dict[str, Rule], patterns: list[str], option: str) 
         raise click.BadParameter(f"'{pattern}' matches no rule id", param_hint=option)
 
 
-def _filtered(catalog: dict[str, Rule], select: list[str], ignore: list[str]) -> dict[str, Rule]:
+def _filtered(catalog: dict[str, Rule], select: list[str], ignore: list[str],
+              extend_select: Iterable[str] = ()) -> dict[str, Rule]:
     """The selected rules; ALWAYS_REPORTED ones whatever `select` and `ignore` say."""
-    return {
-        rule_id: rule
-        for rule_id, rule in catalog.items()
-        if rule_id in ALWAYS_REPORTED
-        or ((not select or any(rule_id.startswith(p.upper()) for p in select))
-            and not any(rule_id.startswith(p.upper()) for p in ignore))
-    }
+    chosen = selected_rules(catalog, select, ignore, extend_select)
+    return {rule_id: rule for rule_id, rule in catalog.items()
+            if rule_id in chosen or rule_id in ALWAYS_REPORTED}
 
 
 class ConfigProblem(click.ClickException):
@@ -148,9 +152,13 @@ def _catalog(rules_dirs: Iterable[str]) -> dict[str, Rule]:
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
               help="Write the report to FILE instead of standard output.")
 @click.option("--select", multiple=True,
-              help="Only these rule ids or prefixes (e.g. WA3,EA0010). EA0000, EA0001 and "
-                   "EA0004 are always reported.")
-@click.option("--ignore", multiple=True, help="Skip these rule ids or prefixes.")
+              help="Only these rule ids, prefixes or tags (e.g. WA3,EA0010,sqs; default: the "
+                   "rules on by default). A prefix selects only rules on by default; ALL is "
+                   "every rule. EA0000, EA0001 and EA0004 are always reported.")
+@click.option("--extend-select", multiple=True,
+              help="Add these rule ids, prefixes or tags to the selection (e.g. "
+                   "observability).")
+@click.option("--ignore", multiple=True, help="Skip these rule ids, prefixes or tags.")
 @click.option("--fail-level", type=click.Choice(FAIL_LEVELS, case_sensitive=False), default=None,
               help="Exit 1 when a finding at or above this level is reported.  [default: warning]")
 @click.option("--parameter", "-p", multiple=True, metavar="KEY=VALUE",
@@ -184,6 +192,7 @@ def check(
     output_format: str,
     output: str | None,
     select: tuple[str, ...],
+    extend_select: tuple[str, ...],
     ignore: tuple[str, ...],
     fail_level: str | None,
     parameter: tuple[str, ...],
@@ -201,7 +210,7 @@ def check(
     """Lint templates: files, directories (recursively), globs, or - for standard input."""
     output_format = output_format.lower()
     run = _prepare(rules_dir, config_file, no_config, _split(select), _split(ignore), parameter,
-                   verbose)
+                   verbose, _split(extend_select))
     run.settings.region = _region(region, run.config)
     baseline = _baseline(baseline_file) if baseline_file and not write_baseline_file else None
     files = _files(paths, run.config, verbose)
@@ -301,7 +310,7 @@ class _Outcome:
 
 def _prepare(rules_dir: Iterable[str], config_file: str | None, no_config: bool,
              select: list[str], ignore: list[str], parameter: Iterable[str],
-             verbose: bool = False) -> _Run:
+             verbose: bool = False, extend_select: Iterable[str] = ()) -> _Run:
     """The rules and settings, from the catalog, the configuration file and the options (which
     win over the configuration)."""
     catalog = _catalog(rules_dir)
@@ -311,9 +320,11 @@ def _prepare(rules_dir: Iterable[str], config_file: str | None, no_config: bool,
     if config is not None:
         catalog = _configured(config, catalog)
         select, ignore = select or config.select or [], ignore or config.ignore or []
+        extend_select = [*config.extend_select, *extend_select]
     _check_patterns(catalog, select, "--select")
+    _check_patterns(catalog, list(extend_select), "--extend-select")
     _check_patterns(catalog, ignore, "--ignore")
-    rules = _filtered(catalog, select, ignore)
+    rules = _filtered(catalog, select, ignore, extend_select)
     parameters = {**(config.parameters if config else {}), **_parameters(parameter)}
     settings = Settings(rules, parameters, known_rules=frozenset(catalog))
     fail_level = (config.fail_level if config else None) or "warning"
@@ -600,7 +611,8 @@ def _exit_code(findings: list[Finding], fail_level: str, missing_paths: bool) ->
 def list_rules() -> None:
     """List the rule catalog."""
     for rule in load_catalog().values():
-        click.echo(f"{rule.id}  {rule.level:<7}  {rule.name:<45}  {rule.summary}")
+        default = "" if rule.on_by_default else " (off by default)"
+        click.echo(f"{rule.id}  {rule.level:<7}  {rule.name:<45}  {rule.summary}{default}")
 
 
 @main.command()

@@ -20,7 +20,8 @@ from .findings import FAIL_LEVELS, LEVELS
 YAML_NAMES = (".awslint-rules.yaml", ".awslint-rules.yml")
 PYPROJECT = "pyproject.toml"
 TOML_TABLE = "tool.awslint-rules"
-TOP_LEVEL_KEYS = ("select", "ignore", "exclude", "parameters", "rules", "fail-level", "region")
+TOP_LEVEL_KEYS = ("select", "extend-select", "ignore", "exclude", "parameters", "rules",
+                  "fail-level", "region")
 # An AWS Region code: us-east-1, eu-central-2, us-gov-west-1, cn-north-1, ap-southeast-5...
 REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 
@@ -44,6 +45,7 @@ class Config:
     file: str  # the configuration file this came from
     select: list[str] | None = None
     ignore: list[str] | None = None
+    extend_select: list[str] = field(default_factory=list)  # added to `select`, as in ruff
     exclude: list[str] = field(default_factory=list)
     parameters: dict[str, str] = field(default_factory=dict)
     rules: dict[str, RuleConfig] = field(default_factory=dict)
@@ -73,14 +75,13 @@ class Config:
             rules[rule_id] = replace(rule, level=rule_config.level or rule.level, options=options)
         return rules
 
-    def check_patterns(self, catalog: Iterable[str]) -> None:
+    def check_patterns(self, catalog: Mapping[str, Any]) -> None:
         from .catalog import unmatched_pattern
 
-        ids = list(catalog)
-        for name in ("select", "ignore"):
-            pattern = unmatched_pattern(getattr(self, name) or (), ids)
+        for name in ("select", "extend_select", "ignore"):
+            pattern = unmatched_pattern(getattr(self, name) or (), catalog)
             if pattern is not None:
-                raise ConfigError(self.file, self.key(name),
+                raise ConfigError(self.file, self.key(name.replace("_", "-")),
                                   f"'{pattern}' matches no rule id")
 
     def excluded_by(self, file: str) -> str | None:
@@ -165,10 +166,12 @@ def load_config(file: str) -> Config:
         if key not in TOP_LEVEL_KEYS:
             raise ConfigError(file, prefix + str(key),
                               f"unknown key (expected one of: {', '.join(TOP_LEVEL_KEYS)})")
-        if key in ("select", "ignore", "exclude"):
+        if key in ("select", "extend-select", "ignore", "exclude"):
             values = _strings(config, key, value)
             if key == "exclude":
                 config.exclude = values
+            elif key == "extend-select":
+                config.extend_select = values
             else:
                 setattr(config, key, [v.upper() for v in values])
         elif key == "parameters":

@@ -7,6 +7,10 @@ runs `I` rules only with `-c I`, exactly as for its own rules. The awslint-rules
 per template (see `_run.py`); each class returns its rule's findings as `RuleMatch`es with the
 standalone run's exact locations.
 
+A rule that is off by default (`on_by_default: false`) has its class too, but reports only when
+the awslint-rules configuration file (`.awslint-rules.yaml` or `[tool.awslint-rules]`, found
+from the working directory upwards) switches it on with `select` or `extend-select`.
+
 EA0000 (template-parse-error) has no class: cfn-lint decodes the file before any rule runs and
 reports what it cannot parse as E0000, and what it parses but awslint-rules rejects (empty or
 non-mapping `Resources`) as its own schema errors (E1001, E3001), so a plugin EA0000 could only

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 from collections import defaultdict
 from functools import cache
 from typing import Any
 
-from ..catalog import Rule, load_catalog
+from ..catalog import Rule, load_catalog, selected_rules
 from ..engine import INTERNAL_ERROR, Settings, engine_finding, lint_bytes
 from ..findings import Finding
 
@@ -32,8 +33,30 @@ def catalog() -> dict[str, Rule]:
 
 @cache
 def _settings() -> Settings:
-    """The catalog's checks, resolved once per process."""
-    return Settings(catalog())
+    """The checks of the rules on by default and of those the configuration file switches on,
+    resolved once per process."""
+    rules = catalog()
+    running = {rule_id: rule for rule_id, rule in rules.items() if rule.on_by_default}
+    running.update(_switched_on(rules))
+    return Settings(running, known_rules=frozenset(rules))
+
+
+def _switched_on(rules: dict[str, Rule]) -> dict[str, Rule]:
+    """The off-by-default rules the configuration file (`.awslint-rules.yaml` or pyproject.toml,
+    from the working directory upwards) selects: by id, tag or ALL, in `select` or
+    `extend-select`, less its `ignore`. cfn-lint's own options cannot name them."""
+    from ..config import ConfigError, find_config, load_config
+
+    file = find_config()
+    if file is None:
+        return {}
+    try:
+        config = load_config(file)
+    except ConfigError as error:
+        print(f"awslint-rules: {error}; rules off by default stay off", file=sys.stderr)
+        return {}
+    off = {rule_id: rule for rule_id, rule in rules.items() if not rule.on_by_default}
+    return selected_rules(off, config.select or (), config.ignore or (), config.extend_select)
 
 
 class Result:
