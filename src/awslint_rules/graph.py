@@ -202,10 +202,11 @@ class _Wiring:
 
     def _sam_qualifier(self, function: Resource, ref: Ref) -> str | None:
         """`!Ref Fn.Alias` is the alias SAM publishes (AutoPublishAlias), `!Ref Fn.Version` the
-        version it publishes."""
-        if ref.attribute == "Alias":
+        version it publishes (also `!GetAtt Fn.Version.FunctionArn`)."""
+        published = (ref.attribute or "").split(".")[0]
+        if published == "Alias":
             return _auto_alias(self, function) or ANY_QUALIFIER
-        return ANY_QUALIFIER if ref.attribute == "Version" else None
+        return ANY_QUALIFIER if published == "Version" else None
 
     def _qualifier(self, resource: Resource) -> str:
         if resource.type == "AWS::Lambda::Version":
