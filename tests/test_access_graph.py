@@ -3,6 +3,8 @@ source a `SourceArn` limits them to), stream consumers, and the consumer limit o
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from awslint_rules.engine import Settings, lint_bytes
 from awslint_rules.graph import ANY_PRINCIPAL, CONTAINS, PERMITS, UNKNOWN_PRINCIPAL, build_graph
 from awslint_rules.load import load_document
@@ -97,8 +99,7 @@ def test_the_consumer_limit_follows_the_option(catalog):
     text = f"Resources:\n{stream}{consumers}"
     rules = dict(catalog)
     default = lint_bytes("t.yaml", text.encode(), Settings(rules))
-    rules["EA6005"] = rules["EA6005"].__class__(**{
-        **rules["EA6005"].__dict__, "options": {"max_consumers": 2}})
+    rules["EA6005"] = replace(rules["EA6005"], options={"max_consumers": 2})
     strict = lint_bytes("t.yaml", text.encode(), Settings(rules))
     assert [f for f in default.findings if f.rule == "EA6005"] == []
     [finding] = [f for f in strict.findings if f.rule == "EA6005"]

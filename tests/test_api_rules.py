@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from awslint_rules.engine import Settings, lint_bytes
 
 from .conftest import FIXTURES
@@ -10,7 +12,7 @@ from .conftest import FIXTURES
 def _with_option(catalog, rule_id: str, **options) -> Settings:
     rules = dict(catalog)
     rule = rules[rule_id]
-    rules[rule_id] = rule.__class__(**{**rule.__dict__, "options": {**rule.options, **options}})
+    rules[rule_id] = replace(rule, options={**rule.options, **options})
     return Settings(rules)
 
 

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+import yaml
 
-from awslint_rules.catalog import load_catalog, rule_markdown, rule_text
+from awslint_rules.catalog import (
+    DEFERRED_KEYS,
+    load_catalog,
+    rule_markdown,
+    rule_text,
+    split_deferred,
+)
 from awslint_rules.engine import lint_bytes
 
 CATALOG = load_catalog()
@@ -30,6 +38,20 @@ def test_rule_documentation_is_complete(rule_id):
             assert url.scheme == "https" and url.netloc.endswith(AWS_DOMAINS), url
             assert source["says"].strip()
     assert rule.id in rule_text(rule) and rule.name in rule_markdown(rule)
+
+
+@pytest.mark.parametrize("rule_id", sorted(CATALOG))
+def test_a_rule_read_in_two_parts_is_the_whole_file(rule_id):
+    rule = CATALOG[rule_id]
+    whole = yaml.safe_load(Path(rule.source).read_text(encoding="utf-8"))
+    assert not set(DEFERRED_KEYS) & set(rule.head)
+    assert rule.doc == whole
+
+
+def test_split_deferred_keeps_indented_lines_with_their_key():
+    text = "id: X\nwhy: |\n  a\n  id: not a key\nexample: |\n  b\ntags: [t]\n"
+    assert split_deferred(text) == ("id: X\ntags: [t]\n",
+                                    "why: |\n  a\n  id: not a key\nexample: |\n  b\n")
 
 
 @pytest.mark.parametrize("rule_id", sorted(set(CATALOG) - ABRIDGED_EXAMPLES))

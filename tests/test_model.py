@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -242,8 +243,8 @@ def test_include_schedules_false_leaves_schedules_out_of_wa1001_and_wa5001(catal
     def fired(options: dict) -> list[tuple[str, str]]:
         rules = dict(catalog)
         for rule_id in ("WA1001", "WA5001"):
-            rules[rule_id] = rules[rule_id].__class__(**{
-                **rules[rule_id].__dict__, "options": {**rules[rule_id].options, **options}})
+            rules[rule_id] = replace(rules[rule_id],
+                                     options={**rules[rule_id].options, **options})
         return sorted((f.rule, f.message.split(" ")[0]) for f in
                       lint_bytes("t.yaml", SCHEDULED, Settings(rules)).findings
                       if f.rule in ("WA1001", "WA5001"))
@@ -255,8 +256,7 @@ def test_include_schedules_false_leaves_schedules_out_of_wa1001_and_wa5001(catal
     only_schedule = SCHEDULED.replace(
         b"        Pattern: {Type: EventBridgeRule, Properties: {Pattern: {source: [x]}}}\n", b"")
     rules = dict(catalog)
-    rules["WA1001"] = rules["WA1001"].__class__(**{
-        **rules["WA1001"].__dict__, "options": {"include_schedules": False}})
+    rules["WA1001"] = replace(rules["WA1001"], options={"include_schedules": False})
     findings = lint_bytes("t.yaml", only_schedule, Settings(rules)).findings
     assert "WA1001" not in {f.rule for f in findings}
 
