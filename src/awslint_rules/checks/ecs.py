@@ -1,4 +1,5 @@
-"""ECS: services and task definitions that run on EC2 instances rather than Fargate."""
+"""ECS: services and task definitions that run on EC2 instances rather than Fargate; rolling
+updates without a circuit breaker that rolls back."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Any
 
 from ..catalog import Rule
 from ..findings import Hit, Place
-from ..intrinsics import Branch, Located, alternatives, items, merge_conditions
+from ..intrinsics import NO_VALUE, Branch, Located, alternatives, combine, items, merge_conditions
+from ..load import Path
 from ..model import Model
 from ..template import Resource, Template
 
@@ -79,3 +81,68 @@ def ecs_ec2_launch_type(m: Model, rule: Rule) -> Iterator[Hit]:
         for place, when, what in _compatibilities(t, task):
             yield rule.hit(f"ECS task definition '{task.logical_id}' can only run on EC2 "
                            f"instances ({what}): " + ADVICE, place, task.logical_id, when=when)
+
+
+BREAKER = ("DeploymentConfiguration", "DeploymentCircuitBreaker")
+
+
+def _truth(value: Any) -> bool | None:
+    """True or False for a written or absent boolean, None when it cannot be known."""
+    if value is True or (isinstance(value, str) and value.strip().lower() == "true"):
+        return True
+    if value in (False, None, NO_VALUE) or (isinstance(value, str) and
+                                            value.strip().lower() == "false"):
+        return False
+    return None
+
+
+def _shown(value: Any) -> str:
+    return "absent" if value in (None, NO_VALUE) else str(value).lower()
+
+
+def _is_or_absent(value: Any, name: str) -> bool:
+    return value is None or value is NO_VALUE or _is(value, name)
+
+
+def _written(service: Resource, keys: tuple[str, ...]) -> Path | None:
+    """The path of `keys` below the properties as far as plain mappings go, or None when the
+    circuit breaker itself is not written (the finding is then at the logical id)."""
+    node: Any = service.properties
+    reached: list[str] = []
+    for key in keys:
+        if not isinstance(node, dict) or key not in node or \
+                any(k.startswith("Fn::") for k in node):
+            break
+        node, reached = node[key], [*reached, key]
+    return (*service.properties_path, *reached) if len(reached) >= len(BREAKER) else None
+
+
+def ecs_service_without_circuit_breaker(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    for service in t.of_type(SERVICE):
+        config = t.prop(service, "DeploymentConfiguration")
+        cases = combine(
+            t.values_along(t.prop(service, "DeploymentController"), ("Type",)),
+            t.values_along(config, ("Strategy",)),
+            t.values_along(config, (BREAKER[1],)),
+            t.values_along(config, (BREAKER[1], "Enable")),
+            t.values_along(config, (BREAKER[1], "Rollback")))
+        for (controller, strategy, breaker, enable, rollback), when in cases:
+            if not (_is_or_absent(controller, "ECS") and _is_or_absent(strategy, "ROLLING")):
+                continue
+            off = [key for key, value in (("Enable", enable), ("Rollback", rollback))
+                   if _truth(value) is False]
+            if not off:
+                continue
+            path = _written(service, (*BREAKER, off[0]))
+            settings = {"Enable": enable, "Rollback": rollback}
+            state = ("has no DeploymentCircuitBreaker" if breaker in (None, NO_VALUE) else
+                     "has a DeploymentCircuitBreaker with " + " and ".join(
+                         f"{key} {_shown(settings[key])}" for key in off))
+            yield rule.hit(
+                f"ECS service '{service.logical_id}' deploys by rolling update and {state}, so "
+                "nothing stops and rolls back a release whose tasks never become healthy: set "
+                "DeploymentConfiguration.DeploymentCircuitBreaker to Enable: true and "
+                "Rollback: true",
+                Place(path) if path is not None else Place(service.path, key=True),
+                service.logical_id, when=when)
