@@ -83,8 +83,10 @@ def _cluster_default_on_ec2(t: Template, service: Resource,
     """A service with neither LaunchType nor CapacityProviderStrategy (and not deployed by an
     external controller) takes its cluster's default strategy."""
     props = service.properties
+    controllers = t.values_along(t.prop(service, "DeploymentController"), ("Type",))
     if "LaunchType" in props or "CapacityProviderStrategy" in props or \
-            "DeploymentController" in props:
+            not all(_is_or_absent(c.value, "ECS") or _is(c.value, "CODE_DEPLOY")
+                    for c in controllers):
         return
     cluster = t.resource_at(props.get("Cluster"))
     for place, when, provider in defaults.get(cluster.logical_id if cluster else "", []):
