@@ -663,7 +663,8 @@ def _bucket(w: _Wiring, r: Resource) -> None:
                 function = w.function(raw) if protocol == "lambda" else None
                 target = function[0] if function else w.resource_id(raw)
                 w.add(NOTIFIES, r.logical_id, target, r, (*item.path, field_name), item.path,
-                      origin="s3", protocol=protocol, conditions=item.conditions)
+                      origin="s3", protocol=protocol, conditions=item.conditions,
+                      qualifier=function[1] if function else None)
                 w.invoke(function, r.logical_id, r, item.path, origin="s3", mode=ASYNC,
                          conditions=item.conditions)
 

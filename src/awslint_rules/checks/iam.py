@@ -105,12 +105,16 @@ def _where(t: Template, raw: Any, wanted: Any) -> list[Branch]:
 
 
 def _admin_cases(t: Template, statement: dict[str, Any]) -> Iterator[tuple[str, Conditions]]:
-    """('Action', when) for Allow * on *, ('NotAction', when) for Allow NotAction on *."""
+    """('Action', when) for Allow * on *, ('NotAction', when) for Allow NotAction on *,
+    ('NotResource', when) for Allow * on NotResource."""
     allow = _where(t, statement.get("Effect"), "Allow")
     everything = _where(t, statement.get("Resource"), "*")
     if "NotAction" in statement:
         for _, when in combine(allow, everything):
             yield "NotAction", when
+    elif "NotResource" in statement:
+        for _, when in combine(allow, _where(t, statement.get("Action"), "*")):
+            yield "NotResource", when
     else:
         for _, when in combine(allow, everything, _where(t, statement.get("Action"), "*")):
             yield "Action", when
@@ -142,15 +146,19 @@ def _hit(rule: Rule, resource: Resource, document: Document, inside: Path, key: 
     if key == "Action":
         what = ("allows every action (`Action: \"*\"`) on every resource (`Resource: \"*\"`): "
                 "that is full administrator access")
-    else:
+    elif key == "NotAction":
         what = ("allows every action except its NotAction on every resource (`Resource: "
                 "\"*\"`): that is nearly full administrator access, and it grows with each new "
                 "AWS service")
+    else:
+        what = ("allows every action (`Action: \"*\"`) on every resource except its "
+                "NotResource: that is nearly full administrator access")
+    at, other = ("Action", "NotResource") if key == "NotResource" else (key, "Resource")
     return rule.hit(
         f"A policy statement of {_owner(t, resource)} {what}; allow only the actions this "
         "identity needs, on the resources it needs them for",
-        document.place(*inside, key),
+        document.place(*inside, at),
         resource.logical_id,
-        [document.place(*inside, "Resource")],
+        [document.place(*inside, other)],
         when,
     )

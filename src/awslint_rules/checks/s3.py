@@ -9,7 +9,7 @@ from typing import Any
 
 from ..catalog import Rule
 from ..findings import Hit, Place
-from ..graph import NOTIFIES, PERMITS, Edge
+from ..graph import ANY_QUALIFIER, NOTIFIES, PERMITS, Edge
 from ..intrinsics import (
     NO_VALUE,
     UNKNOWN,
@@ -24,6 +24,7 @@ from ..intrinsics import (
 from ..load import Path
 from ..model import Model
 from ..template import FUNCTION_TYPES, QUEUE, Resource, Template
+from .access import function_name
 
 TOPIC = "AWS::SNS::Topic"
 # A grant S3 can use: to its service principal, or to everyone.
@@ -78,9 +79,18 @@ def _grants(m: Model, edge: Edge) -> list[Edge]:
     branch where the notification exists)."""
     return [
         grant for grant in m.graph.into(edge.target or "", PERMITS)
-        if grant.principal in S3_PRINCIPALS
+        if grant.principal in S3_PRINCIPALS and _covers(grant, edge)
         and merge_conditions(grant.conditions, edge.conditions) is not None
     ]
+
+
+def _covers(grant: Edge, edge: Edge) -> bool:
+    """Whether a grant applies to what the notification invokes: a Lambda permission on an alias
+    or version does not let S3 invoke the unqualified function, nor another alias (a permission
+    on the whole function is taken to cover its aliases)."""
+    if grant.qualifier in (None, ANY_QUALIFIER) or edge.qualifier == ANY_QUALIFIER:
+        return True
+    return grant.qualifier == edge.qualifier
 
 
 def _unreadable_grant(m: Model, destination: Destination) -> bool:
@@ -108,7 +118,8 @@ def notification_permission_missing(m: Model, rule: Rule) -> Iterator[Hit]:
             f"Bucket '{edge.source}' sends S3 notifications to {destination.noun} '{target}', "
             f"but nothing in this template lets s3.amazonaws.com deliver to it: S3 validates the "
             "destination when CloudFormation creates the bucket, so the deployment fails; "
-            + destination.fix.format(target=target),
+            + destination.fix.format(target=target).replace(
+                f"!GetAtt {target}.Arn", function_name(target, edge.qualifier)),
             Place(edge.path),
             edge.source,
             [Place(m.template.resources[target].path, key=True, message=destination.noun)],

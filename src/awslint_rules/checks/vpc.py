@@ -1,4 +1,5 @@
-"""VPC endpoints: the endpoint type each service supports."""
+"""VPC endpoints: the endpoint type each service supports, and the route tables a Gateway
+endpoint needs."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from ..catalog import Rule
 from ..findings import Hit, Place
-from ..intrinsics import NO_VALUE, Branch, merge_conditions
+from ..intrinsics import NO_VALUE, Branch, combine, merge_conditions
 from ..model import Model
 from ..template import Resource, Template
 from . import at_value
@@ -126,3 +127,43 @@ def gateway_endpoint_unsupported_service(m: Model, rule: Rule) -> Iterator[Hit]:
                 [Place((*endpoint.properties_path, "ServiceName"), message="the service")],
                 kind.conditions,
             )
+
+
+def _route_tables_missing(t: Template, endpoint: Resource) -> list[Branch]:
+    """The branches on which the endpoint has no route table: `RouteTableIds` absent, empty,
+    `!Ref AWS::NoValue` or a list of nothing else. Unknown values are never missing."""
+    written = t.prop(endpoint, "RouteTableIds")
+    if written is None:
+        return [Branch(NO_VALUE)]
+    return [branch for branch in t.branches(written)
+            if branch.value is NO_VALUE or branch.value is None
+            or (isinstance(branch.value, list) and all(
+                all(b.value is NO_VALUE for b in t.branches(item)) for item in branch.value))]
+
+
+def _is_gateway(kind: Branch) -> bool:
+    return isinstance(kind.value, str) and kind.value.lower() == "gateway"
+
+
+def gateway_endpoint_without_route_tables(m: Model, rule: Rule) -> Iterator[Hit]:
+    t = m.template
+    for endpoint in t.of_type(ENDPOINT):
+        name = t.prop(endpoint, "ServiceName")
+        service = _service(t, name.raw) if name is not None else None
+        if service is not None and service not in GATEWAY_SERVICES:
+            continue  # EA8014: the service has no Gateway endpoint at all
+        routes = t.prop(endpoint, "RouteTableIds")
+        missing = _route_tables_missing(t, endpoint)
+        for kind, written in _types(t, endpoint):
+            if not _is_gateway(kind):
+                continue
+            for _, when in combine([kind], missing):
+                yield rule.hit(
+                    f"Gateway VPC endpoint '{endpoint.logical_id}' has no RouteTableIds: a "
+                    "gateway endpoint is a route-table target, so without route tables no "
+                    "traffic goes through it; list the route tables of the subnets that use the "
+                    "service",
+                    at_value(routes) if routes is not None else at_value(written),
+                    endpoint.logical_id,
+                    when=when,
+                )
