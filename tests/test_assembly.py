@@ -325,3 +325,56 @@ def test_one_template_of_an_assembly_is_linked_through_the_manifest_beside_it():
     nested = _findings("--select", "EA3001",
                        str(ASSEMBLY / "PlatformWorkers0DA245F0.nested.template.json"))
     assert [(f[0], f[3]) for f in nested] == [("Platform.template.json", "JobsQueue86ED6666")]
+
+
+_SITE = {
+    "Conditions": {"AwsCdkKinesisEncryptedStreamsUnsupportedRegions": {"Fn::Or": [
+        {"Fn::Equals": [{"Ref": "AWS::Region"}, "cn-north-1"]},
+        {"Fn::Equals": [{"Ref": "AWS::Region"}, "cn-northwest-1"]}]}},
+    "Resources": {
+        "Cert": {"Type": "AWS::CertificateManager::Certificate",
+                 "Properties": {"DomainName": "www.example.com"}},
+        "Cdn": {"Type": "AWS::CloudFront::Distribution", "Properties": {"DistributionConfig": {
+            "Enabled": True, "Aliases": ["www.example.com"],
+            "ViewerCertificate": {"AcmCertificateArn": {"Ref": "Cert"},
+                                  "SslSupportMethod": "sni-only"},
+            "Origins": [{"Id": "o", "DomainName": "example.com",
+                         "CustomOriginConfig": {"OriginProtocolPolicy": "https-only"}}],
+            "DefaultCacheBehavior": {"TargetOriginId": "o",
+                                     "ViewerProtocolPolicy": "redirect-to-https"}}}},
+        "Clicks": {"Type": "AWS::Kinesis::Stream", "Properties": {
+            "StreamModeDetails": {"StreamMode": "ON_DEMAND"},
+            "StreamEncryption": {"Fn::If": [
+                "AwsCdkKinesisEncryptedStreamsUnsupportedRegions", {"Ref": "AWS::NoValue"},
+                {"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"}]}}},
+    },
+}
+
+
+def _site_assembly(tmp_path, environment: str):
+    out = tmp_path / "cdk.out"
+    out.mkdir()
+    (out / "Site.template.json").write_text(json.dumps(_SITE, indent=1))
+    (out / "manifest.json").write_text(json.dumps({"version": "55.0.0", "artifacts": {"Site": {
+        "type": "aws:cloudformation:stack", "environment": environment,
+        "properties": {"templateFile": "Site.template.json"}}}}))
+    return out
+
+
+@pytest.mark.parametrize(("environment", "option", "expected"), [
+    # the manifest's Region: the certificate of the stack is in eu-west-1, the stream encrypted
+    ("aws://111111111111/eu-west-1", (), {"EA8002"}),
+    ("aws://111111111111/eu-west-1", ("--region", "us-east-1"), {"EA8002"}),
+    ("aws://111111111111/us-east-1", (), set()),
+    ("aws://111111111111/cn-north-1", (), {"EA8002", "IA6007"}),
+    # an environment-agnostic stack: the Region is unknown (or the region setting)
+    ("aws://unknown-account/unknown-region", (), {"IA6007"}),
+    ("aws://unknown-account/unknown-region", ("--region", "eu-west-1"), {"EA8002"}),
+])
+def test_a_stacks_region_comes_from_its_manifest(tmp_path, environment, option, expected):
+    out = _site_assembly(tmp_path, environment)
+    found = {f[2] for f in _findings("--select", "EA8002,IA6007", *option, str(out))}
+    assert found == expected
+    alone = {f[2] for f in _findings("--select", "EA8002,IA6007", *option,
+                                     str(out / "Site.template.json"))}
+    assert alone == expected  # one template of the assembly, linked through the manifest

@@ -4,14 +4,16 @@ parent's values, `Fn::ImportValue` of the exports of its cloud assembly)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from . import suppressions
+from .config import region_problem
 from .discover import MANIFEST, assembly_of
 from .findings import Finding
 from .graph import DEAD_LETTERS, INVOKES, POLL, build_graph
@@ -63,6 +65,7 @@ LINKED_TYPES = frozenset({"AWS::SQS::Queue", "AWS::SNS::Topic", "AWS::Kinesis::S
                           "AWS::DynamoDB::Table"})
 _PSEUDO_KEPT = frozenset({"AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::URLSuffix",
                           "AWS::NoValue"})
+_ENVIRONMENT = re.compile(r"^aws://[^/]*/(?P<region>[^/]+)$")
 _SUB_TOKEN = re.compile(r"\$\{([^}!][^}]*)\}")
 _MAX_DEPTH = 24
 _LINKERS: weakref.WeakKeyDictionary[Template, _Linker] = weakref.WeakKeyDictionary()
@@ -89,17 +92,28 @@ class Assembly:
     (by file) and the exports of each cloud assembly (by manifest)."""
 
     def __init__(self, parents: dict[str, Parent], exports: dict[tuple[str, str], Export],
-                 groups: dict[str, str]) -> None:
+                 groups: dict[str, str], regions: dict[str, str] | None = None) -> None:
         self.parents = parents  # _key(child file) -> its parent
         # (_key(parent file), stack resource) -> the nested template's file
         self.children = {(_key(p.file), p.logical_id): p.child for p in parents.values()}
         self.exports = exports  # (group, export name) -> the export
         self.groups = groups  # _key(file) -> its cloud assembly's manifest
+        self.regions = regions or {}  # _key(stack template) -> the Region its manifest names
         self._documents: dict[str, Document | None] = {}
         self._dead_letters: dict[str, set[str]] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_documents": {}, "_dead_letters": {}}  # workers read them
+
+    def region_of(self, file: str) -> str | None:
+        """The Region a stack of a cloud assembly is deployed to (its manifest's `environment`,
+        `aws://account/region`), a nested stack's that of its parent; None when unknown."""
+        seen: set[str] = set()
+        key = _key(file)
+        while key not in self.regions and key in self.parents and key not in seen:
+            seen.add(key)
+            key = _key(self.parents[key].file)
+        return self.regions.get(key)
 
     def document(self, file: str) -> Document | None:
         if file not in self._documents:
@@ -386,11 +400,28 @@ def build_assembly(files: list[str], manifests: Mapping[str, list[str]]) -> Asse
                 known = (group, name) in exports
                 exports[(group, name)] = None if known else Export(file, value)
     unique = {key: export for key, export in exports.items() if export is not None}
-    if not parents and not unique:
+    regions = {key: region for manifest in manifests for key, region in _regions(manifest)}
+    if not parents and not unique and not regions:
         return None
-    assembly = Assembly(parents, unique, groups)
+    assembly = Assembly(parents, unique, groups, regions)
     assembly._documents.update(documents)
     return assembly
+
+
+def _regions(manifest: str) -> Iterator[tuple[str, str]]:
+    """(_key(template), Region) of each stack of a manifest deployed to a known Region (an
+    environment-agnostic stack's is `aws://unknown-account/unknown-region`)."""
+    try:
+        with open(manifest, "rb") as handle:
+            artifacts = json.load(handle).get("artifacts")
+    except (OSError, ValueError, AttributeError):
+        return
+    for artifact in artifacts.values() if isinstance(artifacts, dict) else ():
+        properties = artifact.get("properties") if isinstance(artifact, dict) else None
+        template = properties.get("templateFile") if isinstance(properties, dict) else None
+        match = _ENVIRONMENT.match(str(artifact.get("environment")))
+        if isinstance(template, str) and match and region_problem(match["region"]) is None:
+            yield _key(os.path.join(os.path.dirname(manifest), template)), match["region"]
 
 
 def _manifests_beside(files: list[str], manifests: Mapping[str, list[str]]
