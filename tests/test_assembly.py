@@ -378,3 +378,21 @@ def test_a_stacks_region_comes_from_its_manifest(tmp_path, environment, option, 
     alone = {f[2] for f in _findings("--select", "EA8002,IA6007", *option,
                                      str(out / "Site.template.json"))}
     assert alone == expected  # one template of the assembly, linked through the manifest
+
+
+def test_nested_stacks_and_stages_take_their_parents_region(tmp_path):
+    from awslint_rules.assembly import build_assembly
+
+    copy = shutil.copytree(ASSEMBLY, tmp_path / "cdk.out")
+    for manifest in [copy / "manifest.json", *copy.glob("assembly-*/manifest.json")]:
+        data = json.loads(manifest.read_text())
+        for name, artifact in data["artifacts"].items():
+            if artifact["type"] == "aws:cloudformation:stack" and name != "Billing":
+                artifact["environment"] = "aws://111111111111/ap-south-1"
+        manifest.write_text(json.dumps(data))
+    discovery = discover([str(copy)])
+    assembly = build_assembly(discovery.files, discovery.assemblies)
+    regions = {f.rsplit("/", 1)[-1]: assembly.region_of(f) for f in discovery.files}
+    assert regions["PlatformWorkers0DA245F0.nested.template.json"] == "ap-south-1"
+    assert regions["StagingStreams13CA000A.template.json"] == "ap-south-1"
+    assert regions["Billing.template.json"] is None  # environment-agnostic
