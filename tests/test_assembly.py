@@ -396,3 +396,57 @@ def test_nested_stacks_and_stages_take_their_parents_region(tmp_path):
     assert regions["PlatformWorkers0DA245F0.nested.template.json"] == "ap-south-1"
     assert regions["StagingStreams13CA000A.template.json"] == "ap-south-1"
     assert regions["Billing.template.json"] is None  # environment-agnostic
+
+
+def _edge_assembly(tmp_path, parameter_name="/cdk/EdgeFunctionArn/eu-west-1/Site/Auth"):
+    """What CDK synthesizes for `cloudfront.experimental.EdgeFunction` in a eu-west-1 stack: the
+    function and its version in a us-east-1 stack, whose ARN a custom resource reads back."""
+    site = {"Resources": {
+        "AuthArnReader": {"Type": "Custom::CrossRegionStringParameterReader", "Properties": {
+            "ServiceToken": "arn:aws:lambda:eu-west-1:111111111111:function:reader",
+            "Region": "us-east-1", "ParameterName": "/cdk/EdgeFunctionArn/eu-west-1/Site/Auth"}},
+        "Cdn": {"Type": "AWS::CloudFront::Distribution", "Properties": {"DistributionConfig": {
+            "Enabled": True,
+            "Origins": [{"Id": "o", "DomainName": "example.com",
+                         "CustomOriginConfig": {"OriginProtocolPolicy": "https-only"}}],
+            "DefaultCacheBehavior": {
+                "TargetOriginId": "o", "ViewerProtocolPolicy": "redirect-to-https",
+                "LambdaFunctionAssociations": [{
+                    "EventType": "viewer-request",
+                    "LambdaFunctionARN": {"Fn::GetAtt": ["AuthArnReader", "FunctionArn"]}}]}}}},
+    }}
+    edge = {"Resources": {
+        "Auth": {"Type": "AWS::Lambda::Function", "Properties": {
+            "Runtime": "nodejs22.x", "Handler": "index.handler", "Timeout": 10,
+            "Role": "arn:aws:iam::111111111111:role/edge", "Code": {"ZipFile": "x"}}},
+        "AuthVersion": {"Type": "AWS::Lambda::Version",
+                        "Properties": {"FunctionName": {"Ref": "Auth"}}},
+        "AuthParameter": {"Type": "AWS::SSM::Parameter", "Properties": {
+            "Name": parameter_name, "Type": "String", "Value": {"Ref": "AuthVersion"}}},
+    }}
+    out = tmp_path / "cdk.out"
+    out.mkdir()
+    artifacts = {}
+    for name, body, region in (("Site", site, "eu-west-1"), ("edge-lambda-stack", edge,
+                                                              "us-east-1")):
+        (out / f"{name}.template.json").write_text(json.dumps(body, indent=1))
+        artifacts[name] = {"type": "aws:cloudformation:stack",
+                           "environment": f"aws://111111111111/{region}",
+                           "properties": {"templateFile": f"{name}.template.json"}}
+    (out / "manifest.json").write_text(json.dumps({"version": "55.0.0",
+                                                   "artifacts": artifacts}))
+    return out
+
+
+def test_cdk_edge_functions_are_followed_into_their_us_east_1_stack(tmp_path):
+    out = _edge_assembly(tmp_path)
+    found = _findings("--select", "EA8006,EA8007", str(out))
+    # the viewer-request function's timeout, in the edge stack, with the association related;
+    # not "created in eu-west-1" (it is in the us-east-1 stack), and a version (no EA8006)
+    assert found == [("edge-lambda-stack.template.json", 8, "EA8007", "Auth",
+                      [("Site.template.json", 29)])]
+
+
+def test_an_edge_parameter_of_another_name_is_not_followed(tmp_path):
+    out = _edge_assembly(tmp_path, parameter_name="/cdk/EdgeFunctionArn/eu-west-1/Site/Other")
+    assert _findings("--select", "EA8006,EA8007", str(out)) == []
