@@ -325,3 +325,128 @@ def test_one_template_of_an_assembly_is_linked_through_the_manifest_beside_it():
     nested = _findings("--select", "EA3001",
                        str(ASSEMBLY / "PlatformWorkers0DA245F0.nested.template.json"))
     assert [(f[0], f[3]) for f in nested] == [("Platform.template.json", "JobsQueue86ED6666")]
+
+
+_SITE = {
+    "Conditions": {"AwsCdkKinesisEncryptedStreamsUnsupportedRegions": {"Fn::Or": [
+        {"Fn::Equals": [{"Ref": "AWS::Region"}, "cn-north-1"]},
+        {"Fn::Equals": [{"Ref": "AWS::Region"}, "cn-northwest-1"]}]}},
+    "Resources": {
+        "Cert": {"Type": "AWS::CertificateManager::Certificate",
+                 "Properties": {"DomainName": "www.example.com"}},
+        "Cdn": {"Type": "AWS::CloudFront::Distribution", "Properties": {"DistributionConfig": {
+            "Enabled": True, "Aliases": ["www.example.com"],
+            "ViewerCertificate": {"AcmCertificateArn": {"Ref": "Cert"},
+                                  "SslSupportMethod": "sni-only"},
+            "Origins": [{"Id": "o", "DomainName": "example.com",
+                         "CustomOriginConfig": {"OriginProtocolPolicy": "https-only"}}],
+            "DefaultCacheBehavior": {"TargetOriginId": "o",
+                                     "ViewerProtocolPolicy": "redirect-to-https"}}}},
+        "Clicks": {"Type": "AWS::Kinesis::Stream", "Properties": {
+            "StreamModeDetails": {"StreamMode": "ON_DEMAND"},
+            "StreamEncryption": {"Fn::If": [
+                "AwsCdkKinesisEncryptedStreamsUnsupportedRegions", {"Ref": "AWS::NoValue"},
+                {"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"}]}}},
+    },
+}
+
+
+def _site_assembly(tmp_path, environment: str):
+    out = tmp_path / "cdk.out"
+    out.mkdir()
+    (out / "Site.template.json").write_text(json.dumps(_SITE, indent=1))
+    (out / "manifest.json").write_text(json.dumps({"version": "55.0.0", "artifacts": {"Site": {
+        "type": "aws:cloudformation:stack", "environment": environment,
+        "properties": {"templateFile": "Site.template.json"}}}}))
+    return out
+
+
+@pytest.mark.parametrize(("environment", "option", "expected"), [
+    # the manifest's Region: the certificate of the stack is in eu-west-1, the stream encrypted
+    ("aws://111111111111/eu-west-1", (), {"EA8002"}),
+    ("aws://111111111111/eu-west-1", ("--region", "us-east-1"), {"EA8002"}),
+    ("aws://111111111111/us-east-1", (), set()),
+    ("aws://111111111111/cn-north-1", (), {"EA8002", "IA6007"}),
+    # an environment-agnostic stack: the Region is unknown (or the region setting)
+    ("aws://unknown-account/unknown-region", (), {"IA6007"}),
+    ("aws://unknown-account/unknown-region", ("--region", "eu-west-1"), {"EA8002"}),
+])
+def test_a_stacks_region_comes_from_its_manifest(tmp_path, environment, option, expected):
+    out = _site_assembly(tmp_path, environment)
+    found = {f[2] for f in _findings("--select", "EA8002,IA6007", *option, str(out))}
+    assert found == expected
+    alone = {f[2] for f in _findings("--select", "EA8002,IA6007", *option,
+                                     str(out / "Site.template.json"))}
+    assert alone == expected  # one template of the assembly, linked through the manifest
+
+
+def test_nested_stacks_and_stages_take_their_parents_region(tmp_path):
+    from awslint_rules.assembly import build_assembly
+
+    copy = shutil.copytree(ASSEMBLY, tmp_path / "cdk.out")
+    for manifest in [copy / "manifest.json", *copy.glob("assembly-*/manifest.json")]:
+        data = json.loads(manifest.read_text())
+        for name, artifact in data["artifacts"].items():
+            if artifact["type"] == "aws:cloudformation:stack" and name != "Billing":
+                artifact["environment"] = "aws://111111111111/ap-south-1"
+        manifest.write_text(json.dumps(data))
+    discovery = discover([str(copy)])
+    assembly = build_assembly(discovery.files, discovery.assemblies)
+    regions = {f.rsplit("/", 1)[-1]: assembly.region_of(f) for f in discovery.files}
+    assert regions["PlatformWorkers0DA245F0.nested.template.json"] == "ap-south-1"
+    assert regions["StagingStreams13CA000A.template.json"] == "ap-south-1"
+    assert regions["Billing.template.json"] is None  # environment-agnostic
+
+
+def _edge_assembly(tmp_path, parameter_name="/cdk/EdgeFunctionArn/eu-west-1/Site/Auth"):
+    """What CDK synthesizes for `cloudfront.experimental.EdgeFunction` in a eu-west-1 stack: the
+    function and its version in a us-east-1 stack, whose ARN a custom resource reads back."""
+    site = {"Resources": {
+        "AuthArnReader": {"Type": "Custom::CrossRegionStringParameterReader", "Properties": {
+            "ServiceToken": "arn:aws:lambda:eu-west-1:111111111111:function:reader",
+            "Region": "us-east-1", "ParameterName": "/cdk/EdgeFunctionArn/eu-west-1/Site/Auth"}},
+        "Cdn": {"Type": "AWS::CloudFront::Distribution", "Properties": {"DistributionConfig": {
+            "Enabled": True,
+            "Origins": [{"Id": "o", "DomainName": "example.com",
+                         "CustomOriginConfig": {"OriginProtocolPolicy": "https-only"}}],
+            "DefaultCacheBehavior": {
+                "TargetOriginId": "o", "ViewerProtocolPolicy": "redirect-to-https",
+                "LambdaFunctionAssociations": [{
+                    "EventType": "viewer-request",
+                    "LambdaFunctionARN": {"Fn::GetAtt": ["AuthArnReader", "FunctionArn"]}}]}}}},
+    }}
+    edge = {"Resources": {
+        "Auth": {"Type": "AWS::Lambda::Function", "Properties": {
+            "Runtime": "nodejs22.x", "Handler": "index.handler", "Timeout": 10,
+            "Role": "arn:aws:iam::111111111111:role/edge", "Code": {"ZipFile": "x"}}},
+        "AuthVersion": {"Type": "AWS::Lambda::Version",
+                        "Properties": {"FunctionName": {"Ref": "Auth"}}},
+        "AuthParameter": {"Type": "AWS::SSM::Parameter", "Properties": {
+            "Name": parameter_name, "Type": "String", "Value": {"Ref": "AuthVersion"}}},
+    }}
+    out = tmp_path / "cdk.out"
+    out.mkdir()
+    artifacts = {}
+    for name, body, region in (("Site", site, "eu-west-1"), ("edge-lambda-stack", edge,
+                                                              "us-east-1")):
+        (out / f"{name}.template.json").write_text(json.dumps(body, indent=1))
+        artifacts[name] = {"type": "aws:cloudformation:stack",
+                           "environment": f"aws://111111111111/{region}",
+                           "properties": {"templateFile": f"{name}.template.json"}}
+    (out / "manifest.json").write_text(json.dumps({"version": "55.0.0",
+                                                   "artifacts": artifacts}))
+    return out
+
+
+def test_cdk_edge_functions_are_followed_into_their_us_east_1_stack(tmp_path):
+    out = _edge_assembly(tmp_path)
+    found = _findings("--select", "EA8006,EA8007", str(out))
+    # the viewer-request function's timeout, in the edge stack, with the association related;
+    # not "created in eu-west-1" (it is in the us-east-1 stack), and a version (no EA8006)
+    assert found == [("edge-lambda-stack.template.json", 8, "EA8007", "Auth",
+                      [("Site.template.json", 29)])]
+
+
+def test_an_edge_parameter_of_another_name_is_not_followed(tmp_path):
+    out = _edge_assembly(tmp_path, parameter_name="/cdk/EdgeFunctionArn/eu-west-1/Site/Other")
+    assert _findings("--select", "EA8006,EA8007", str(out)) == []

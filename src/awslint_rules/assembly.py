@@ -4,14 +4,16 @@ parent's values, `Fn::ImportValue` of the exports of its cloud assembly)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from . import suppressions
+from .config import region_problem
 from .discover import MANIFEST, assembly_of
 from .findings import Finding
 from .graph import DEAD_LETTERS, INVOKES, POLL, build_graph
@@ -57,12 +59,17 @@ FOREIGN = "\x00linked:"
 # UNKNOWN (never a finding), unlike a missing property (which would mean the AWS default).
 UNRESOLVED: dict[str, Any] = {"Fn::Linked": "unresolved"}
 STACK_TYPES = ("AWS::CloudFormation::Stack", "AWS::Serverless::Application")
+# CDK's `cloudfront.experimental.EdgeFunction` in a stack outside us-east-1: its version is in a
+# us-east-1 stack, whose SSM parameter a custom resource reads back; linked for Lambda@Edge.
+READER_TYPE = "Custom::CrossRegionStringParameterReader"
+EDGE_TYPES = frozenset({"AWS::Lambda::Version", "AWS::Lambda::Function"})
 # What is linked from another template: event sources and dead-letter targets, whose settings
 # are their own properties. A function's are not (its EventInvokeConfig is another resource).
 LINKED_TYPES = frozenset({"AWS::SQS::Queue", "AWS::SNS::Topic", "AWS::Kinesis::Stream",
                           "AWS::DynamoDB::Table"})
 _PSEUDO_KEPT = frozenset({"AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::URLSuffix",
                           "AWS::NoValue"})
+_ENVIRONMENT = re.compile(r"^aws://[^/]*/(?P<region>[^/]+)$")
 _SUB_TOKEN = re.compile(r"\$\{([^}!][^}]*)\}")
 _MAX_DEPTH = 24
 _LINKERS: weakref.WeakKeyDictionary[Template, _Linker] = weakref.WeakKeyDictionary()
@@ -89,17 +96,30 @@ class Assembly:
     (by file) and the exports of each cloud assembly (by manifest)."""
 
     def __init__(self, parents: dict[str, Parent], exports: dict[tuple[str, str], Export],
-                 groups: dict[str, str]) -> None:
+                 groups: dict[str, str], regions: dict[str, str] | None = None,
+                 members: Mapping[str, list[str]] | None = None) -> None:
         self.parents = parents  # _key(child file) -> its parent
         # (_key(parent file), stack resource) -> the nested template's file
         self.children = {(_key(p.file), p.logical_id): p.child for p in parents.values()}
         self.exports = exports  # (group, export name) -> the export
         self.groups = groups  # _key(file) -> its cloud assembly's manifest
+        self.regions = regions or {}  # _key(stack template) -> the Region its manifest names
+        self.members = dict(members or {})  # manifest -> its stack templates
         self._documents: dict[str, Document | None] = {}
         self._dead_letters: dict[str, set[str]] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_documents": {}, "_dead_letters": {}}  # workers read them
+
+    def region_of(self, file: str) -> str | None:
+        """The Region a stack of a cloud assembly is deployed to (its manifest's `environment`,
+        `aws://account/region`), a nested stack's that of its parent; None when unknown."""
+        seen: set[str] = set()
+        key = _key(file)
+        while key not in self.regions and key in self.parents and key not in seen:
+            seen.add(key)
+            key = _key(self.parents[key].file)
+        return self.regions.get(key)
 
     def document(self, file: str) -> Document | None:
         if file not in self._documents:
@@ -152,6 +172,10 @@ class Assembly:
             value = linker.output(template.path, stack, attribute)
             if value is not None:
                 template.resolver.outputs[(stack, attribute)] = value
+        for reader, attribute in sorted(_reader_references(resources)):
+            value = linker.cross_region_parameter(reader)
+            if value is not None:
+                template.resolver.outputs[(reader, attribute)] = value
         if linker.bodies:
             _LINKERS[template] = linker
 
@@ -181,6 +205,7 @@ class _Linker:
         self.t = template
         self.bodies: dict[str, Any] = {}  # linked logical id -> its body in its own file
         self.origin: dict[str, str] = {}  # linked logical id -> its file
+        self._edge = False  # linking a Lambda@Edge version: its version and function too
 
     def bind(self, parent: Parent, given: Mapping[str, Any]) -> None:
         values = parent.parameters if isinstance(parent.parameters, dict) else {}
@@ -235,6 +260,31 @@ class _Linker:
             return {name: self.translate(argument, file, depth + 1)}
         return UNRESOLVED  # conditions, mappings and the like of the other template
 
+    def cross_region_parameter(self, reader: str) -> Any:
+        """What CDK's `Custom::CrossRegionStringParameterReader` reads: the `Value` of the
+        `AWS::SSM::Parameter` of that `Name` in another stack of the assembly (the version of
+        an `experimental.EdgeFunction`, in its us-east-1 stack), or None."""
+        body = _body(self.t.document.data.get("Resources"), reader)
+        properties = body.get("Properties") if body.get("Type") == READER_TYPE else None
+        name = properties.get("ParameterName") if isinstance(properties, dict) else None
+        group = self.assembly.groups.get(_key(self.t.path))
+        if not isinstance(name, str) or group is None:
+            return None
+        for file in self.assembly.members.get(group, ()):
+            document = self.assembly.document(file) if _key(file) != _key(self.t.path) else None
+            resources = document.data.get("Resources") if document is not None else None
+            for logical_id in resources if isinstance(resources, dict) else ():
+                parameter = _body(resources, logical_id)
+                values = parameter.get("Properties")
+                if (parameter.get("Type") == "AWS::SSM::Parameter" and isinstance(values, dict)
+                        and values.get("Name") == name and "Value" in values):
+                    self._edge = True
+                    try:
+                        return self.translate(values["Value"], file)
+                    finally:
+                        self._edge = False
+        return None
+
     def _ref(self, name: Any, file: str, document: Document, depth: int) -> Any:
         if not isinstance(name, str):
             return UNRESOLVED
@@ -278,7 +328,8 @@ class _Linker:
         this template has no resource or parameter of that name)."""
         resources = document.data.get("Resources")
         body = resources.get(logical_id) if isinstance(resources, dict) else None
-        if not isinstance(body, dict) or body.get("Type") not in LINKED_TYPES:
+        linked_types = LINKED_TYPES | EDGE_TYPES if self._edge else LINKED_TYPES
+        if not isinstance(body, dict) or body.get("Type") not in linked_types:
             return None
         if self.origin.get(logical_id) == file:
             return logical_id
@@ -288,6 +339,9 @@ class _Linker:
             return None
         properties = body.get("Properties")
         properties = _unresolved(properties) if isinstance(properties, dict) else {}
+        if body["Type"] == "AWS::Lambda::Version":  # the function it publishes, linked too
+            function = body["Properties"].get("FunctionName")
+            properties["FunctionName"] = self.translate(function, file)
         resource = Resource(logical_id, body["Type"], properties,
                             declared_at=(FOREIGN + file, "Resources", logical_id))
         self.t.resources[logical_id] = resource
@@ -309,6 +363,34 @@ def _unresolved(value: Any) -> Any:
         if name == "Ref" or name.startswith("Fn::") or name == "Condition":
             return UNRESOLVED
     return {k: _unresolved(v) for k, v in value.items()}
+
+
+def _body(resources: Any, logical_id: str) -> dict[str, Any]:
+    body = resources.get(logical_id) if isinstance(resources, dict) else None
+    return body if isinstance(body, dict) else {}
+
+
+def _reader_references(resources: Any) -> set[tuple[str, str]]:
+    """(reader, attribute) of each `Fn::GetAtt` of a cross-Region parameter reader."""
+    readers = {i for i in resources if _body(resources, i).get("Type") == READER_TYPE} if (
+        isinstance(resources, dict)) else set()
+    return {(i, a) for i, a in _get_atts(resources, 0) if i in readers}
+
+
+def _get_atts(value: Any, depth: int) -> set[tuple[str, str]]:
+    if depth > 64:
+        return set()
+    if isinstance(value, list):
+        return {r for item in value for r in _get_atts(item, depth + 1)}
+    if not isinstance(value, dict):
+        return set()
+    argument = value.get("Fn::GetAtt") if len(value) == 1 else None
+    if isinstance(argument, str):
+        argument = argument.split(".", 1)
+    if isinstance(argument, list) and len(argument) == 2 and all(
+            isinstance(part, str) for part in argument):
+        return {(argument[0], argument[1])}
+    return {r for item in value.values() for r in _get_atts(item, depth + 1)}
 
 
 def _import_names(value: Any, depth: int = 0) -> set[str]:
@@ -386,11 +468,28 @@ def build_assembly(files: list[str], manifests: Mapping[str, list[str]]) -> Asse
                 known = (group, name) in exports
                 exports[(group, name)] = None if known else Export(file, value)
     unique = {key: export for key, export in exports.items() if export is not None}
-    if not parents and not unique:
+    regions = {key: region for manifest in manifests for key, region in _regions(manifest)}
+    if not parents and not unique and not regions:
         return None
-    assembly = Assembly(parents, unique, groups)
+    assembly = Assembly(parents, unique, groups, regions, manifests)
     assembly._documents.update(documents)
     return assembly
+
+
+def _regions(manifest: str) -> Iterator[tuple[str, str]]:
+    """(_key(template), Region) of each stack of a manifest deployed to a known Region (an
+    environment-agnostic stack's is `aws://unknown-account/unknown-region`)."""
+    try:
+        with open(manifest, "rb") as handle:
+            artifacts = json.load(handle).get("artifacts")
+    except (OSError, ValueError, AttributeError):
+        return
+    for artifact in artifacts.values() if isinstance(artifacts, dict) else ():
+        properties = artifact.get("properties") if isinstance(artifact, dict) else None
+        template = properties.get("templateFile") if isinstance(properties, dict) else None
+        match = _ENVIRONMENT.match(str(artifact.get("environment")))
+        if isinstance(template, str) and match and region_problem(match["region"]) is None:
+            yield _key(os.path.join(os.path.dirname(manifest), template)), match["region"]
 
 
 def _manifests_beside(files: list[str], manifests: Mapping[str, list[str]]

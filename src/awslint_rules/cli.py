@@ -165,8 +165,9 @@ def _catalog(rules_dirs: Iterable[str]) -> dict[str, Rule]:
               help="Template parameter value (overrides its Default).")
 @click.option("--region", default=None, metavar="REGION",
               help="The AWS Region the stacks are deployed to, e.g. eu-west-1 (default: the "
-                   "configuration's `region`, else unknown). Lambda@Edge functions and "
-                   "CloudFront certificates must be in us-east-1.")
+                   "configuration's `region`, else unknown; a CDK stack's manifest "
+                   "environment wins). Lambda@Edge functions and CloudFront certificates "
+                   "must be in us-east-1.")
 @click.option("--rules-dir", multiple=True, type=click.Path(file_okay=False),
               help="An extra folder of rule YAML files.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False),

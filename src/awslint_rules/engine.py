@@ -180,12 +180,19 @@ def _model(document: Document, settings: Settings) -> Model:
     """The template and its graph, built once for every rule; a stage that raises is reported
     once, naming the stage."""
     try:
-        template = Template(document, settings.parameters)
+        region = _region(document, settings)
+        template = Template(document, settings.parameters, region)
         if settings.assembly is not None:
             settings.assembly.link(template, settings.parameters)
     except Exception as error:
         raise StageFailed("template", error) from error
-    return build_model(template, settings.region)
+    return build_model(template, region)
+
+
+def _region(document: Document, settings: Settings) -> str | None:
+    """The Region of the stack: its cloud assembly manifest's, else the `region` setting."""
+    found = settings.assembly.region_of(document.path) if settings.assembly else None
+    return found or settings.region
 
 
 def _suppressed(result: FileResult, document: Document, settings: Settings) -> FileResult:

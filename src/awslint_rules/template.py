@@ -66,14 +66,17 @@ class Value:
 
 
 class Template:
-    def __init__(self, document: Document, parameter_overrides: Mapping[str, str] = ()) -> None:
+    def __init__(self, document: Document, parameter_overrides: Mapping[str, str] = (),
+                 region: str | None = None) -> None:
         self.document = document
         data = document.data
         self.path = document.path
         overrides = dict(parameter_overrides)
         self.parameters = _parameter_values(data.get("Parameters"), overrides)
         fixed = {name: overrides[name] for name in self.parameters if name in overrides}
-        self.known_conditions = decide_conditions(data.get("Conditions"), fixed)
+        # a known Region decides conditions on it (CDK's `Fn::Equals [!Ref AWS::Region, ...]`)
+        pseudo = {"AWS::Region": region} if region else {}
+        self.known_conditions = decide_conditions(data.get("Conditions"), {**fixed, **pseudo})
         defaults = {name: value for name, value in self.parameters.items()
                     if name not in fixed and value is not UNKNOWN}
         self.resources = _resources(data.get("Resources"), self.known_conditions)

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from ..assembly import FOREIGN
 from ..catalog import Rule
 from ..findings import Hit, Place
 from ..graph import INVOKES, Edge
@@ -322,7 +323,8 @@ def _provisioned_versions(e: _EdgeFunction) -> Iterator[Hit]:
 
 
 def _region(m: Model, e: _EdgeFunction) -> Iterator[Hit]:
-    if m.region is None or m.region == EDGE_REGION:
+    if m.region is None or m.region == EDGE_REGION or str(e.function.path[0]).startswith(
+            FOREIGN):  # a function of another stack (CDK's EdgeFunction): not this Region's
         return
     yield from e.hit(
         f"is created in this stack's Region, {m.region} (the region setting), not in "
