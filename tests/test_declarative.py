@@ -143,12 +143,12 @@ def test_all_conditions_not_equals_defaults_and_lists(tmp_path):
     rules = {k: v for k, v in load_catalog([str(tmp_path)]).items() if k[1] == "U"}
     findings = lint_bytes("t.yaml", DATABASES, Settings(rules)).findings
     assert [(f.rule, f.resource, f.span.line, f.span.column, f.message) for f in findings] == [
-        ("WU0003", "Absent", 6, 3, "'Absent' has MultiAZ false."),
+        ("WU0003", "Absent", 6, 3, "'Absent' has MultiAZ unset (default false)."),
         ("WU0003", "Off", 11, 27, "'Off' has MultiAZ false."),
         ("WU0003", "Branches", 20, 27,
          "'Branches' has MultiAZ false. (when condition Prod is false)"),
         ("WU0003", "NoValue", 23, 27,
-         "'NoValue' has MultiAZ false. (when condition Prod is false)"),
+         "'NoValue' has MultiAZ unset (default false). (when condition Prod is false)"),
         ("IU0004", "Service", 29, 30, "Runs on EC2."),
     ]
 

@@ -106,6 +106,80 @@ def merge_conditions(*sets: Conditions) -> Conditions | None:
     return tuple(sorted(merged.items()))
 
 
+MAX_VARIANTS = 16
+_ABSENT = object()  # an `Fn::If` side that is `!Ref AWS::NoValue`: the key is left out
+
+
+def variants(raw: Any, known: Mapping[str, bool], limit: int = MAX_VARIANTS) -> list[Branch]:
+    """`raw` with each `Fn::If` that chooses between structures (mappings, lists, NoValue)
+    replaced by one of its sides, once per consistent choice, with the conditions it needs.
+    An `Fn::If` between scalars is kept (resolving values follows it); past `limit` variants,
+    `raw` is returned as it is."""
+    found = _variants(raw, known, limit)
+    if found is None:
+        return [Branch(raw)]
+    return [Branch(NO_VALUE if b.value is _ABSENT else b.value, b.conditions) for b in found]
+
+
+def _variants(raw: Any, known: Mapping[str, bool], limit: int) -> list[Branch] | None:
+    if isinstance(raw, dict) and _structural_if(raw):
+        condition, when_true, when_false = raw["Fn::If"]
+        sides = [(when_true, True), (when_false, False)]
+        if condition in known:
+            sides = [side for side in sides if side[1] == known[condition]]
+        found = []
+        for side, truth in sides:
+            for branch in _variants(side, known, limit) or [Branch(side)]:
+                merged = merge_conditions(((condition, truth),), branch.conditions)
+                if merged is not None:
+                    found.append(Branch(branch.value, merged))
+        return found if len(found) <= limit else None
+    if raw == {"Ref": "AWS::NoValue"}:
+        return [Branch(_ABSENT)]
+    if isinstance(raw, dict):
+        return _combined(raw, list(raw.items()), known, limit, dict)
+    if isinstance(raw, list):
+        return _combined(raw, list(enumerate(raw)), known, limit,
+                         lambda pairs: [v for _, v in pairs])
+    return [Branch(raw)]
+
+
+def _combined(raw: Any, pairs: list[tuple[Any, Any]], known: Mapping[str, bool], limit: int,
+              build: Callable[[Any], Any]) -> list[Branch] | None:
+    """The variants of a mapping's values (or a list's items), combined; `raw` itself when
+    none of them has a structural `Fn::If`."""
+    choices = []
+    for _, value in pairs:
+        options = _variants(value, known, limit)
+        if options is None:
+            return None
+        choices.append(options)
+    if all(len(o) == 1 and o[0].value is v for o, (_, v) in zip(choices, pairs, strict=True)):
+        return [Branch(raw)]
+    partial: list[tuple[list[tuple[Any, Any]], Conditions]] = [([], ())]
+    for (key, _), options in zip(pairs, choices, strict=True):
+        partial = [([*kept, (key, option.value)], merged) for kept, conditions in partial
+                   for option in options
+                   if (merged := merge_conditions(conditions, option.conditions)) is not None]
+        if len(partial) > limit:
+            return None
+    return [Branch(build([(k, v) for k, v in kept if v is not _ABSENT]), conditions)
+            for kept, conditions in partial]
+
+
+def _structural_if(raw: dict[str, Any]) -> bool:
+    argument = raw.get("Fn::If") if len(raw) == 1 else None
+    if not (isinstance(argument, list) and len(argument) == 3 and isinstance(argument[0], str)):
+        return False
+    return any(side == {"Ref": "AWS::NoValue"} or isinstance(side, list)
+               or (isinstance(side, dict) and not _is_intrinsic(side)) for side in argument[1:])
+
+
+def _is_intrinsic(raw: dict[str, Any]) -> bool:
+    return (len(raw) == 1 and next(iter(raw)) in ("Ref", "Condition")) or any(
+        str(key).startswith("Fn::") for key in raw)
+
+
 def within(branches: Iterable[Branch], conditions: Conditions) -> list[Branch]:
     """The branches that can hold under `conditions`, each carrying them too."""
     results = []

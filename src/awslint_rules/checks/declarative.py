@@ -14,7 +14,7 @@ from typing import Any
 
 from ..catalog import Rule
 from ..findings import Hit, Place
-from ..intrinsics import NO_VALUE, UNKNOWN, Conditions
+from ..intrinsics import NO_VALUE, UNKNOWN, Conditions, variants
 from ..load import Path
 from ..model import Model
 from ..template import Resource, Template
@@ -34,6 +34,7 @@ class Outcome:
     value: Any
     path: Path | None
     conditions: Conditions = ()
+    default: bool = False  # the property is absent: `value` is the `default` AWS uses
 
 
 def validate_match(match: Any, compile_where: bool = True) -> list[str]:
@@ -127,24 +128,30 @@ def declarative_check(m: Model, rule: Rule) -> Iterator[Hit]:
     types = match.get("resource_type")
     conditions = match.get("all") or [match]
     for resource in t.of_type(*([types] if isinstance(types, str) else types or ())):
-        for outcomes in _combinations([_holds(t, resource, c) for c in conditions]):
-            yield rule.hit(
-                _message(match.get("message") or rule.summary, resource, outcomes[0].value),
-                _place(t, resource, match.get("at"), outcomes[0].path),
-                resource.logical_id,
-                when=_merged(outcomes) or (),
-            )
+        seen: set[tuple[Any, ...]] = set()
+        for shape in variants(t.merged_properties(resource), t.known_conditions):
+            if not isinstance(shape.value, dict):
+                continue
+            holding = [_holds(t, resource, shape.value, c) for c in conditions]
+            for outcomes in _combinations(holding, Outcome("", None, shape.conditions), seen):
+                yield rule.hit(
+                    _message(match.get("message") or rule.summary, resource, outcomes[0]),
+                    _place(t, resource, match.get("at"), outcomes[0].path),
+                    resource.logical_id,
+                    when=_merged(outcomes) or (),
+                )
 
 
-def _combinations(holding: list[list[Outcome]]) -> Iterator[tuple[Outcome, ...]]:
-    """One tuple per consistent way every condition holds, each reported once."""
-    seen = set()
-    for outcomes in product(*holding):
+def _combinations(holding: list[list[Outcome]], shape: Outcome,
+                  seen: set[tuple[Any, ...]]) -> Iterator[tuple[Outcome, ...]]:
+    """One tuple per consistent way every condition holds (in the properties' `shape`, chosen
+    by the `Fn::If`s it needs), each reported once."""
+    for outcomes in product(*holding, [shape]):
         when = _merged(outcomes)
         key = (tuple(o.path for o in outcomes), when)
         if when is not None and key not in seen:
             seen.add(key)
-            yield outcomes
+            yield outcomes  # the shape last: outcomes[0] is the first condition's
 
 
 def _merged(outcomes: tuple[Outcome, ...]) -> Conditions | None:
@@ -156,12 +163,13 @@ def _merged(outcomes: tuple[Outcome, ...]) -> Conditions | None:
     return tuple(sorted(needed.items()))
 
 
-def _holds(t: Template, resource: Resource, condition: dict[str, Any]) -> list[Outcome]:
+def _holds(t: Template, resource: Resource, properties: dict[str, Any],
+           condition: dict[str, Any]) -> list[Outcome]:
     """Every way `condition` holds for `resource`; [] when it does not (or cannot be known)."""
     where = condition.get("where")
     if where is None:
         return [Outcome("", None)]
-    found = _compiled(where).find(t.merged_properties(resource))
+    found = _compiled(where).find(properties)
     mode = condition.get("when", "present")
     if not found:
         return [Outcome("", None)] if mode == "absent" else _by_default(condition, ())
@@ -191,7 +199,7 @@ def _by_default(condition: dict[str, Any], conditions: Conditions) -> list[Outco
     """An absent property is tested as its `default`; without one it matches nothing."""
     mode = condition.get("when", "present")
     if "default" in condition and _tested(mode, condition, condition["default"]):
-        return [Outcome(condition["default"], None, conditions)]
+        return [Outcome(condition["default"], None, conditions, default=True)]
     return []
 
 
@@ -231,9 +239,10 @@ def _equal(value: Any, expected: Any) -> bool:
     return str(value).lower() == str(expected).lower()
 
 
-def _message(template: str, resource: Resource, value: Any) -> str:
+def _message(template: str, resource: Resource, first: Outcome) -> str:
+    value = str(first.value).lower() if isinstance(first.value, bool) else str(first.value)
     return (
         template.replace("{resource}", resource.logical_id)
         .replace("{type}", resource.type)
-        .replace("{value}", str(value).lower() if isinstance(value, bool) else str(value))
+        .replace("{value}", f"unset (default {value})" if first.default else value)
     )
