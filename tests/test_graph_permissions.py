@@ -91,3 +91,28 @@ def test_a_stage_variable_qualifier_may_be_any_alias():
 """
     graph = build_graph(Template(load_document("t.yaml", text.encode())))
     assert [(e.target, e.qualifier) for e in graph.of_kind(INVOKES)] == [("Fn", ANY_QUALIFIER)]
+
+
+def test_a_permission_by_name_with_qualifier_or_partial_arn_names_the_function():
+    graph = build_graph(Template(load_document("t.yaml", f"""Resources:{FUNCTION}
+  Alias:
+    Type: AWS::Lambda::Permission
+    Properties:
+      Action: lambda:InvokeFunction
+      FunctionName: orders-handler:live
+      Principal: apigateway.amazonaws.com
+  Partial:
+    Type: AWS::Lambda::Permission
+    Properties:
+      Action: lambda:InvokeFunction
+      FunctionName: !Sub ${{AWS::AccountId}}:function:orders-handler:$LATEST
+      Principal: apigateway.amazonaws.com
+  Other:
+    Type: AWS::Lambda::Permission
+    Properties:
+      Action: lambda:InvokeFunction
+      FunctionName: billing-handler:live
+      Principal: apigateway.amazonaws.com
+""".encode())))
+    assert sorted((e.owner, e.target, e.qualifier) for e in graph.of_kind(PERMITS)) == [
+        ("Alias", "Fn", "live"), ("Partial", "Fn", None)]

@@ -391,14 +391,31 @@ def _invoke_destinations(w: _Wiring, owner: Resource, function: str, path: Path,
                              conditions=branch.conditions))
 
 
+# A FunctionName without the ARN prefix: a name or partial ARN, with an optional qualifier.
+_FUNCTION_NAME = re.compile(
+    r"^(?:[^:]+:function:)?(?P<name>[A-Za-z0-9_-]+)(?::(?P<qualifier>[A-Za-z0-9_$-]+))?$"
+)
+
+
+def _function_by_name(w: _Wiring, text: str) -> tuple[str, str | None] | None:
+    """The function of this template a `FunctionName` of Lambda's name formats names:
+    `my-function`, `my-function:live` (alias or version), `123456789012:function:my-function`."""
+    match = _FUNCTION_NAME.match(text)
+    found = w.named_function(match["name"]) if match else None
+    if found is None or match is None:
+        return None
+    qualifier = match["qualifier"]
+    return found[0], None if qualifier in (None, "$LATEST") else qualifier
+
+
 def _permission(w: _Wiring, r: Resource) -> None:
     """A permission for a function of this template; one whose function cannot be told (a
     parameter without default...) has target None, one whose principal cannot,
     UNKNOWN_PRINCIPAL. Its source is the resource of this template its `SourceArn` names."""
     function = w.function(r.properties.get("FunctionName"))
     name = w.t.resolver.text(r.properties.get("FunctionName"))
-    if function is None and name and ":" not in name:  # FunctionName: my-function
-        function = w.named_function(name)
+    if function is None and name:  # my-function, my-function:live, 123456789012:function:f
+        function = _function_by_name(w, name)
     raw = r.properties.get("Principal")
     principal = w.t.resolver.one(raw)
     if not isinstance(principal, str):  # `!Sub apigateway.${AWS::URLSuffix}`, a parameter...
