@@ -12,6 +12,7 @@ from ..findings import Hit, Place
 from ..graph import (
     ANY_QUALIFIER,
     ASYNC,
+    AUTHORIZER,
     DEAD_LETTERS,
     FUNCTION_DLQ,
     FUNCTION_ON_FAILURE,
@@ -464,11 +465,13 @@ def environment_too_large(m: Model, rule: Rule) -> Iterator[Hit]:
 
 API_ORIGINS = {"rest-api": "REST API", "http-api": "HTTP API", "websocket-api": "WebSocket API",
                "api-v2": "API"}
+API_ORIGINS |= {f"{origin}{AUTHORIZER}": kind for origin, kind in API_ORIGINS.items()}
 API_PRINCIPAL = "apigateway.amazonaws.com"
 PERMISSION = "AWS::Lambda::Permission"
 # Where an integration names the role API Gateway assumes to invoke the function instead.
-CREDENTIAL_KEYS = ("Credentials", "CredentialsArn", "credentials")
-URI_KEYS = ("Uri", "IntegrationUri", "uri")
+CREDENTIAL_KEYS = ("Credentials", "CredentialsArn", "credentials", "AuthorizerCredentials",
+                   "AuthorizerCredentialsArn", "authorizerCredentials", "FunctionInvokeRole")
+URI_KEYS = ("Uri", "IntegrationUri", "uri", "AuthorizerUri", "authorizerUri", "FunctionArn")
 
 
 def _lets_api_gateway(permit: Edge) -> bool:
@@ -544,6 +547,10 @@ def api_lambda_permission_missing(m: Model, rule: Rule) -> Iterator[Hit]:
             yield from _missing_permission(m, rule, function_id, api_id, qualifier, edges)
 
 
+def _invoker(edge: Edge) -> str:
+    return "authorizer" if (edge.origin or "").endswith(AUTHORIZER) else "integration"
+
+
 def _missing_permission(m: Model, rule: Rule, function_id: str, api_id: str | None,
                         qualifier: str | None, edges: list[tuple[Edge, Conditions]]
                         ) -> Iterator[Hit]:
@@ -562,16 +569,19 @@ def _missing_permission(m: Model, rule: Rule, function_id: str, api_id: str | No
         kind_of = "version" if str(qualifier).isdigit() else "alias"
         who = f"'{function_id}'" + (f" ({kind_of} '{qualifier}')" if named else "")
         api = f" '{t.declared_id(api_id)}'" if api_id else ""
+        what = _invoker(edge)
+        uses = ("uses function", f"{who} as Lambda authorizer") if what == "authorizer" else (
+            "integrates function", who)
         yield rule.hit(
-            f"The {kind}{api} integrates function {who}, but no AWS::Lambda::Permission lets "
-            f"{API_PRINCIPAL} invoke it and the integration has no credentials role: every "
+            f"The {kind}{api} {uses[0]} {uses[1]}, but no AWS::Lambda::Permission lets "
+            f"{API_PRINCIPAL} invoke it and the {what} has no credentials role: every "
             f"call answers 500 (Invalid permissions on Lambda function); "
             f"{_permission_to_add(function_id, qualifier, api_id)}",
             _uri_place(t, edge, ""),
             edge.owner,
             [Place(t.resources[function_id].path, key=True,
                    message="function without a permission for API Gateway"),
-             *(_uri_place(t, other, f"{kind} integration of '{function_id}'")
+             *(_uri_place(t, other, f"{kind} {_invoker(other)} of '{function_id}'")
                for other, _ in cases if other is not edge)],
             when,
         )
