@@ -749,6 +749,14 @@ def _route_settings(t: Template, value: Value | None, anchor: Place) -> list[Thr
             for side in _written(t, value)]
 
 
+def _http_protocol(t: Template, api: Resource) -> bool:
+    """An HTTP API: ProtocolType HTTP, or none with an imported OpenAPI body (HTTP only)."""
+    protocol = t.resolver.one(api.properties.get("ProtocolType"))
+    if "ProtocolType" not in api.properties:
+        return any(key in api.properties for key in ("Body", "BodyS3Location"))
+    return protocol == "HTTP"
+
+
 def _stages(t: Template, implicit: bool) -> Iterator[tuple[str, str, list[Throttling]]]:
     """(logical id, what it is, its throttling branches) for each stage the template creates."""
     for stage in t.of_type(REST_STAGE):
@@ -769,7 +777,7 @@ def _stages(t: Template, implicit: bool) -> Iterator[tuple[str, str, list[Thrott
             t, t.prop(api, "MethodSettings"), Place(api.path, key=True))
     for stage in t.of_type(V2_STAGE):
         api = t.resource_at(stage.properties.get("ApiId"))
-        if api is not None and t.resolver.one(api.properties.get("ProtocolType")) == "HTTP":
+        if api is not None and _http_protocol(t, api):
             yield stage.logical_id, "HTTP API stage", _route_settings(
                 t, t.prop(stage, "DefaultRouteSettings"), Place(stage.path, key=True))
     for api in t.of_type(SAM_HTTP_API):
