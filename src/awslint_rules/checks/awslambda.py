@@ -523,10 +523,19 @@ def _permission_to_add(function_id: str, qualifier: str | None, api_id: str | No
 
 def _unresolved_permission(m: Model) -> bool:
     """A Lambda permission whose function cannot be told (a parameter, an import...): it may be
-    the one an integration needs."""
+    the one an integration needs. One that names a literal function which no function of the
+    template is (`billing-handler`, an ARN) is for a function elsewhere, when every function
+    of the template has a literal name or a generated one."""
     t = m.template
     known = {edge.owner for edge in m.graph.of_kind(PERMITS)}
-    return any(p.logical_id not in known for p in t.of_type(PERMISSION))
+    unknown = [p for p in t.of_type(PERMISSION) if p.logical_id not in known]
+    if not unknown:
+        return False
+    names_known = all(
+        "FunctionName" not in f.properties or isinstance(t.resolver.one(f.properties[
+            "FunctionName"]), str) for f in t.of_type(*FUNCTION_TYPES))
+    return not names_known or any(
+        not isinstance(t.resolver.one(p.properties.get("FunctionName")), str) for p in unknown)
 
 
 def api_lambda_permission_missing(m: Model, rule: Rule) -> Iterator[Hit]:
