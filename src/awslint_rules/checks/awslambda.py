@@ -241,11 +241,20 @@ def _setting(t: Template, resource: Resource, block: str, key: str) -> tuple[Val
                                                                                list[Branch]]:
     """`block.key` of a resource (its own, else SAM Globals', per key as SAM merges them) and
     the values it can take; a block written as `Fn::If` is followed into each side."""
+    own = resource.properties.get(block)
+    if _intrinsic(own):  # SAM merges an intrinsic like a scalar: it replaces Globals' block
+        whole = Value(own, (*resource.properties_path, block))
+        return whole, t.values_along(whole, (key,))
     direct = t.prop(resource, block, key)
     if direct is not None:
         return direct, t.branches(direct)
     whole = t.prop(resource, block)
     return whole, t.values_along(whole, (key,))
+
+
+def _intrinsic(raw: Any) -> bool:
+    return isinstance(raw, dict) and len(raw) == 1 and (
+        "Ref" in raw or next(iter(raw)).startswith("Fn::"))
 
 
 GRADUAL = re.compile(r"(?:CodeDeployDefault\.Lambda)?(?:Canary|Linear)\d+Percent")
