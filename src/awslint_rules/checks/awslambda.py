@@ -565,6 +565,14 @@ def api_lambda_permission_missing(m: Model, rule: Rule) -> Iterator[Hit]:
             yield from _missing_permission(m, rule, function_id, api_id, qualifier, edges)
 
 
+def _sam_alternative(t: Template, edge: Edge) -> str:
+    """A SAM HttpApi authorizer can have SAM add the permission."""
+    owner = t.resources.get(edge.owner)
+    if owner is None or owner.type != "AWS::Serverless::HttpApi" or "Authorizers" not in edge.path:
+        return ""
+    return ", or set EnableFunctionDefaultPermissions: true on the authorizer"
+
+
 def _invoker(edge: Edge) -> str:
     return "authorizer" if (edge.origin or "").endswith(AUTHORIZER) else "integration"
 
@@ -594,7 +602,7 @@ def _missing_permission(m: Model, rule: Rule, function_id: str, api_id: str | No
             f"The {kind}{api} {uses[0]} {uses[1]}, but no AWS::Lambda::Permission lets "
             f"{API_PRINCIPAL} invoke it and the {what} has no credentials role: every "
             f"call answers 500 (Invalid permissions on Lambda function); "
-            f"{_permission_to_add(function_id, qualifier, api_id)}",
+            f"{_permission_to_add(function_id, qualifier, api_id)}{_sam_alternative(t, edge)}",
             _uri_place(t, edge, ""),
             edge.owner,
             [Place(t.resources[function_id].path, key=True,
