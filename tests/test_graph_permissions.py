@@ -91,3 +91,84 @@ def test_a_stage_variable_qualifier_may_be_any_alias():
 """
     graph = build_graph(Template(load_document("t.yaml", text.encode())))
     assert [(e.target, e.qualifier) for e in graph.of_kind(INVOKES)] == [("Fn", ANY_QUALIFIER)]
+
+
+def test_a_permission_by_name_with_qualifier_or_partial_arn_names_the_function():
+    graph = build_graph(Template(load_document("t.yaml", f"""Resources:{FUNCTION}
+  Alias:
+    Type: AWS::Lambda::Permission
+    Properties:
+      Action: lambda:InvokeFunction
+      FunctionName: orders-handler:live
+      Principal: apigateway.amazonaws.com
+  Partial:
+    Type: AWS::Lambda::Permission
+    Properties:
+      Action: lambda:InvokeFunction
+      FunctionName: !Sub ${{AWS::AccountId}}:function:orders-handler:$LATEST
+      Principal: apigateway.amazonaws.com
+  Other:
+    Type: AWS::Lambda::Permission
+    Properties:
+      Action: lambda:InvokeFunction
+      FunctionName: billing-handler:live
+      Principal: apigateway.amazonaws.com
+""".encode())))
+    assert sorted((e.owner, e.target, e.qualifier) for e in graph.of_kind(PERMITS)) == [
+        ("Alias", "Fn", "live"), ("Partial", "Fn", None)]
+
+
+def test_lambda_authorizers_are_invocations_by_their_api():
+    text = """Transform: AWS::Serverless-2016-10-31
+Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties: {Runtime: python3.12, Handler: i.h, Role: r, Code: {ZipFile: x}}
+  Rest:
+    Type: AWS::ApiGateway::RestApi
+    Properties: {Name: rest}
+  RestAuthorizer:
+    Type: AWS::ApiGateway::Authorizer
+    Properties:
+      RestApiId: !Ref Rest
+      Type: TOKEN
+      AuthorizerUri: URI
+  Imported:
+    Type: AWS::ApiGatewayV2::Api
+    Properties:
+      Body:
+        openapi: "3.0"
+        components:
+          securitySchemes:
+            Custom:
+              x-amazon-apigateway-authorizer:
+                type: request
+                authorizerUri: URI
+  Sam:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: prod
+      Auth:
+        Authorizers:
+          Managed: {FunctionArn: !GetAtt Fn.Arn}
+      DefinitionBody:
+        swagger: "2.0"
+        securityDefinitions:
+          Managed:
+            x-amazon-apigateway-authorizer:
+              authorizerUri: URI
+          Own:
+            x-amazon-apigateway-authorizer:
+              authorizerUri: URI
+"""
+    uri = "!Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Fn.Arn}" \
+        "/invocations"
+    graph = build_graph(Template(load_document("t.yaml", text.replace("URI", uri).encode())))
+    assert sorted((e.owner, e.source, e.target, e.origin, e.path[-2]) for e in
+                  graph.of_kind(INVOKES)) == [
+        ("Imported", "Imported", "Fn", "http-api-authorizer", "x-amazon-apigateway-authorizer"),
+        ("RestAuthorizer", "Rest", "Fn", "rest-api-authorizer", "Properties"),
+        ("Sam", "Sam", "Fn", "rest-api-authorizer", "x-amazon-apigateway-authorizer"),
+    ]
+    sam = next(e for e in graph.of_kind(INVOKES) if e.owner == "Sam")
+    assert "Own" in sam.path

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -391,14 +391,31 @@ def _invoke_destinations(w: _Wiring, owner: Resource, function: str, path: Path,
                              conditions=branch.conditions))
 
 
+# A FunctionName without the ARN prefix: a name or partial ARN, with an optional qualifier.
+_FUNCTION_NAME = re.compile(
+    r"^(?:[^:]+:function:)?(?P<name>[A-Za-z0-9_-]+)(?::(?P<qualifier>[A-Za-z0-9_$-]+))?$"
+)
+
+
+def _function_by_name(w: _Wiring, text: str) -> tuple[str, str | None] | None:
+    """The function of this template a `FunctionName` of Lambda's name formats names:
+    `my-function`, `my-function:live` (alias or version), `123456789012:function:my-function`."""
+    match = _FUNCTION_NAME.match(text)
+    found = w.named_function(match["name"]) if match else None
+    if found is None or match is None:
+        return None
+    qualifier = match["qualifier"]
+    return found[0], None if qualifier in (None, "$LATEST") else qualifier
+
+
 def _permission(w: _Wiring, r: Resource) -> None:
     """A permission for a function of this template; one whose function cannot be told (a
     parameter without default...) has target None, one whose principal cannot,
     UNKNOWN_PRINCIPAL. Its source is the resource of this template its `SourceArn` names."""
     function = w.function(r.properties.get("FunctionName"))
     name = w.t.resolver.text(r.properties.get("FunctionName"))
-    if function is None and name and ":" not in name:  # FunctionName: my-function
-        function = w.named_function(name)
+    if function is None and name:  # my-function, my-function:live, 123456789012:function:f
+        function = _function_by_name(w, name)
     raw = r.properties.get("Principal")
     principal = w.t.resolver.one(raw)
     if not isinstance(principal, str):  # `!Sub apigateway.${AWS::URLSuffix}`, a parameter...
@@ -569,6 +586,32 @@ def _sam_api(w: _Wiring, r: Resource) -> None:
     origin = "http-api" if r.type == "AWS::Serverless::HttpApi" else "rest-api"
     if body is not None:
         _openapi(w, r, body.raw, body.path, origin)
+        authorizers = w.t.prop(r, "Auth", "Authorizers")
+        managed = _mapping(authorizers.raw) if authorizers is not None else {}
+        _openapi_authorizers(w, r, body.raw, body.path, origin, managed)
+    if origin == "http-api":
+        _sam_http_authorizers(w, r)
+
+
+def _sam_http_authorizers(w: _Wiring, r: Resource) -> None:
+    """The Lambda authorizers of a SAM HttpApi: unlike a REST Api's, SAM grants the API no
+    permission to invoke them unless `EnableFunctionDefaultPermissions` is true."""
+    authorizers = w.t.prop(r, "Auth", "Authorizers")
+    if authorizers is None:
+        return
+    for name, authorizer in _mapping(authorizers.raw).items():
+        settings = _mapping(authorizer)
+        enabled = w.t.resolver.one(settings.get("EnableFunctionDefaultPermissions"))
+        function = w.function(settings.get("FunctionArn"))
+        where = (*authorizers.path, name)
+        if function is None:
+            continue
+        if enabled in (True, "true"):  # SAM adds a permission for the API on the function
+            w.add(PERMITS, r.logical_id, function[0], r, where,
+                  principal="apigateway.amazonaws.com", qualifier=function[1])
+        elif enabled in (None, False, "false"):
+            w.invoke(function, r.logical_id, r, (*where, "FunctionArn"), where,
+                     origin="http-api" + AUTHORIZER, mode=SYNC)
 
 
 # -- API Gateway ----------------------------------------------------------------------------------
@@ -602,16 +645,69 @@ def _openapi(w: _Wiring, r: Resource, body: Any, base: Path, origin: str) -> Non
                          origin=origin, mode=mode)
 
 
+# An origin with this suffix is a Lambda authorizer of that kind of API ("rest-api-authorizer").
+AUTHORIZER = "-authorizer"
+# Where OpenAPI 3 and Swagger 2 declare security schemes (and so Lambda authorizers).
+_SECURITY_SCHEMES = (("components", "securitySchemes"), ("securityDefinitions",))
+
+
+def _openapi_authorizers(w: _Wiring, r: Resource, body: Any, base: Path, origin: str,
+                         managed: Iterable[str] = ()) -> None:
+    """API Gateway invokes the function of each `x-amazon-apigateway-authorizer` with an
+    `authorizerUri` (SAM's own authorizers, `managed`, get their permission from SAM)."""
+    for section in _SECURITY_SCHEMES:
+        schemes: Any = body
+        for key in section:
+            schemes = _mapping(schemes).get(key)
+        for name, scheme in _mapping(schemes).items():
+            authorizer = _mapping(scheme).get("x-amazon-apigateway-authorizer")
+            if name in managed or not isinstance(authorizer, dict):
+                continue
+            where = (*base, *section, name, "x-amazon-apigateway-authorizer")
+            w.invoke(w.function(authorizer.get("authorizerUri")), r.logical_id, r,
+                     (*where, "authorizerUri"), where, origin=origin + AUTHORIZER, mode=SYNC)
+
+
+def _api_authorizer(w: _Wiring, r: Resource) -> None:
+    """A REST API's Lambda authorizer (TOKEN or REQUEST): API Gateway invokes its function."""
+    w.invoke(w.function(r.properties.get("AuthorizerUri")),
+             w.resource_id(r.properties.get("RestApiId")), r,
+             (*r.properties_path, "AuthorizerUri"), r.properties_path,
+             origin="rest-api" + AUTHORIZER, mode=SYNC)
+
+
+def _v2_origin(w: _Wiring, api: Resource | None) -> str:
+    """http-api or websocket-api by the API's protocol; api-v2 when it cannot be told."""
+    if api is not None and api.type == "AWS::Serverless::HttpApi":
+        return "http-api"
+    protocol = w.t.resolver.one(api.properties.get("ProtocolType")) if api is not None else None
+    return {"HTTP": "http-api", "WEBSOCKET": "websocket-api"}.get(str(protocol), "api-v2")
+
+
+def _api_v2_authorizer(w: _Wiring, r: Resource) -> None:
+    """An HTTP or WebSocket API's Lambda authorizer (REQUEST; JWT ones invoke no function)."""
+    api = w.t.resource_at(r.properties.get("ApiId"))
+    origin = _v2_origin(w, api)
+    w.invoke(w.function(r.properties.get("AuthorizerUri")), api.logical_id if api else None, r,
+             (*r.properties_path, "AuthorizerUri"), r.properties_path,
+             origin=origin + AUTHORIZER, mode=SYNC)
+
+
 def _rest_api(w: _Wiring, r: Resource) -> None:
     if "Body" in r.properties:
         _openapi(w, r, r.properties["Body"], (*r.properties_path, "Body"), "rest-api")
+        _openapi_authorizers(w, r, r.properties["Body"], (*r.properties_path, "Body"),
+                             "rest-api")
 
 
 def _http_api(w: _Wiring, r: Resource) -> None:
-    if w.t.resolver.one(r.properties.get("ProtocolType")) != "HTTP":
-        return
+    protocol = w.t.resolver.one(r.properties.get("ProtocolType"))
+    if protocol != "HTTP" and not (protocol is None and "Body" in r.properties):
+        return  # an OpenAPI Body without ProtocolType imports an HTTP API
     if "Body" in r.properties:
         _openapi(w, r, r.properties["Body"], (*r.properties_path, "Body"), "http-api")
+        _openapi_authorizers(w, r, r.properties["Body"], (*r.properties_path, "Body"),
+                             "http-api")
     if "Target" in r.properties:  # quick create: a Lambda proxy integration on $default
         w.invoke(w.function(r.properties["Target"]), r.logical_id, r,
                  (*r.properties_path, "Target"), r.properties_path, origin="http-api", mode=SYNC)
@@ -629,13 +725,7 @@ def _api_method(w: _Wiring, r: Resource) -> None:
 
 def _api_v2_integration(w: _Wiring, r: Resource) -> None:
     api = w.t.resource_at(r.properties.get("ApiId"))
-    origin = "api-v2"
-    if api is not None and api.type == "AWS::Serverless::HttpApi":
-        origin = "http-api"
-    elif api is not None:
-        protocol = w.t.resolver.one(api.properties.get("ProtocolType"))
-        if isinstance(protocol, str):
-            origin = {"HTTP": "http-api", "WEBSOCKET": "websocket-api"}.get(protocol, origin)
+    origin = _v2_origin(w, api)
     w.invoke(w.function(r.properties.get("IntegrationUri")), api.logical_id if api else None, r,
              (*r.properties_path, "IntegrationUri"), r.properties_path, origin=origin, mode=SYNC)
 
@@ -974,6 +1064,8 @@ BUILDERS: dict[str, Builder] = {
     "AWS::ApiGatewayV2::Api": _http_api,
     "AWS::ApiGateway::Method": _api_method,
     "AWS::ApiGatewayV2::Integration": _api_v2_integration,
+    "AWS::ApiGateway::Authorizer": _api_authorizer,
+    "AWS::ApiGatewayV2::Authorizer": _api_v2_authorizer,
     "AWS::S3::Bucket": _bucket,
     "Custom::S3BucketNotifications": _cdk_bucket_notifications,
     "AWS::SNS::Subscription": _subscription,

@@ -749,6 +749,24 @@ def _route_settings(t: Template, value: Value | None, anchor: Place) -> list[Thr
             for side in _written(t, value)]
 
 
+QUICK_CREATE_STAGE = "HTTP API $default stage (quick create)"
+MANAGED_OVERRIDES = "AWS::ApiGatewayV2::ApiGatewayManagedOverrides"
+
+
+def managed_overrides(t: Template, api: Resource) -> Resource | None:
+    """The ApiGatewayManagedOverrides that configures a quick-create API's stage, if any."""
+    return next((r for r in t.of_type(MANAGED_OVERRIDES)
+                 if t.resource_at(r.properties.get("ApiId")) is api), None)
+
+
+def http_protocol(t: Template, api: Resource) -> bool:
+    """An HTTP API: ProtocolType HTTP, or none with an imported OpenAPI body (HTTP only)."""
+    protocol = t.resolver.one(api.properties.get("ProtocolType"))
+    if "ProtocolType" not in api.properties:
+        return any(key in api.properties for key in ("Body", "BodyS3Location"))
+    return protocol == "HTTP"
+
+
 def _stages(t: Template, implicit: bool) -> Iterator[tuple[str, str, list[Throttling]]]:
     """(logical id, what it is, its throttling branches) for each stage the template creates."""
     for stage in t.of_type(REST_STAGE):
@@ -769,9 +787,15 @@ def _stages(t: Template, implicit: bool) -> Iterator[tuple[str, str, list[Thrott
             t, t.prop(api, "MethodSettings"), Place(api.path, key=True))
     for stage in t.of_type(V2_STAGE):
         api = t.resource_at(stage.properties.get("ApiId"))
-        if api is not None and t.resolver.one(api.properties.get("ProtocolType")) == "HTTP":
+        if api is not None and http_protocol(t, api):
             yield stage.logical_id, "HTTP API stage", _route_settings(
                 t, t.prop(stage, "DefaultRouteSettings"), Place(stage.path, key=True))
+    for api in t.of_type(V2_API):
+        if "Target" in api.properties and http_protocol(t, api):
+            overrides = managed_overrides(t, api)
+            value = t.prop(overrides, "Stage", "DefaultRouteSettings") if overrides else None
+            yield api.logical_id, QUICK_CREATE_STAGE, _route_settings(
+                t, value, Place((*api.properties_path, "Target")))
     for api in t.of_type(SAM_HTTP_API):
         value = t.prop(api, "DefaultRouteSettings")
         if value is not None:  # SAM merges the Globals' keys into the API's own
@@ -807,6 +831,8 @@ def api_without_throttling(m: Model, rule: Rule) -> Iterator[Hit]:
                     f"no default {missing[0]}")
             where = ("DefaultRouteSettings" if "HTTP" in kind else
                      "MethodSettings (ResourcePath /*, HttpMethod *)")
+            if kind == QUICK_CREATE_STAGE:
+                where = f"Stage.DefaultRouteSettings of an {MANAGED_OVERRIDES} for the API"
             yield rule.hit(
                 f"{kind[0].upper()}{kind[1:]} '{logical_id}' has {what}: every client shares the "
                 "account's Regional throttle quota, so one caller can exhaust it for all APIs "

@@ -12,6 +12,7 @@ from ..findings import Hit, Place
 from ..graph import (
     ANY_QUALIFIER,
     ASYNC,
+    AUTHORIZER,
     DEAD_LETTERS,
     FUNCTION_DLQ,
     FUNCTION_ON_FAILURE,
@@ -240,11 +241,20 @@ def _setting(t: Template, resource: Resource, block: str, key: str) -> tuple[Val
                                                                                list[Branch]]:
     """`block.key` of a resource (its own, else SAM Globals', per key as SAM merges them) and
     the values it can take; a block written as `Fn::If` is followed into each side."""
+    own = resource.properties.get(block)
+    if _intrinsic(own):  # SAM merges an intrinsic like a scalar: it replaces Globals' block
+        whole = Value(own, (*resource.properties_path, block))
+        return whole, t.values_along(whole, (key,))
     direct = t.prop(resource, block, key)
     if direct is not None:
         return direct, t.branches(direct)
     whole = t.prop(resource, block)
     return whole, t.values_along(whole, (key,))
+
+
+def _intrinsic(raw: Any) -> bool:
+    return isinstance(raw, dict) and len(raw) == 1 and (
+        "Ref" in raw or next(iter(raw)).startswith("Fn::"))
 
 
 GRADUAL = re.compile(r"(?:CodeDeployDefault\.Lambda)?(?:Canary|Linear)\d+Percent")
@@ -464,11 +474,13 @@ def environment_too_large(m: Model, rule: Rule) -> Iterator[Hit]:
 
 API_ORIGINS = {"rest-api": "REST API", "http-api": "HTTP API", "websocket-api": "WebSocket API",
                "api-v2": "API"}
+API_ORIGINS |= {f"{origin}{AUTHORIZER}": kind for origin, kind in API_ORIGINS.items()}
 API_PRINCIPAL = "apigateway.amazonaws.com"
 PERMISSION = "AWS::Lambda::Permission"
 # Where an integration names the role API Gateway assumes to invoke the function instead.
-CREDENTIAL_KEYS = ("Credentials", "CredentialsArn", "credentials")
-URI_KEYS = ("Uri", "IntegrationUri", "uri")
+CREDENTIAL_KEYS = ("Credentials", "CredentialsArn", "credentials", "AuthorizerCredentials",
+                   "AuthorizerCredentialsArn", "authorizerCredentials", "FunctionInvokeRole")
+URI_KEYS = ("Uri", "IntegrationUri", "uri", "AuthorizerUri", "authorizerUri", "FunctionArn")
 
 
 def _lets_api_gateway(permit: Edge) -> bool:
@@ -520,10 +532,19 @@ def _permission_to_add(function_id: str, qualifier: str | None, api_id: str | No
 
 def _unresolved_permission(m: Model) -> bool:
     """A Lambda permission whose function cannot be told (a parameter, an import...): it may be
-    the one an integration needs."""
+    the one an integration needs. One that names a literal function which no function of the
+    template is (`billing-handler`, an ARN) is for a function elsewhere, when every function
+    of the template has a literal name or a generated one."""
     t = m.template
     known = {edge.owner for edge in m.graph.of_kind(PERMITS)}
-    return any(p.logical_id not in known for p in t.of_type(PERMISSION))
+    unknown = [p for p in t.of_type(PERMISSION) if p.logical_id not in known]
+    if not unknown:
+        return False
+    names_known = all(
+        "FunctionName" not in f.properties or isinstance(t.resolver.one(f.properties[
+            "FunctionName"]), str) for f in t.of_type(*FUNCTION_TYPES))
+    return not names_known or any(
+        not isinstance(t.resolver.one(p.properties.get("FunctionName")), str) for p in unknown)
 
 
 def api_lambda_permission_missing(m: Model, rule: Rule) -> Iterator[Hit]:
@@ -544,6 +565,18 @@ def api_lambda_permission_missing(m: Model, rule: Rule) -> Iterator[Hit]:
             yield from _missing_permission(m, rule, function_id, api_id, qualifier, edges)
 
 
+def _sam_alternative(t: Template, edge: Edge) -> str:
+    """A SAM HttpApi authorizer can have SAM add the permission."""
+    owner = t.resources.get(edge.owner)
+    if owner is None or owner.type != "AWS::Serverless::HttpApi" or "Authorizers" not in edge.path:
+        return ""
+    return ", or set EnableFunctionDefaultPermissions: true on the authorizer"
+
+
+def _invoker(edge: Edge) -> str:
+    return "authorizer" if (edge.origin or "").endswith(AUTHORIZER) else "integration"
+
+
 def _missing_permission(m: Model, rule: Rule, function_id: str, api_id: str | None,
                         qualifier: str | None, edges: list[tuple[Edge, Conditions]]
                         ) -> Iterator[Hit]:
@@ -562,16 +595,19 @@ def _missing_permission(m: Model, rule: Rule, function_id: str, api_id: str | No
         kind_of = "version" if str(qualifier).isdigit() else "alias"
         who = f"'{function_id}'" + (f" ({kind_of} '{qualifier}')" if named else "")
         api = f" '{t.declared_id(api_id)}'" if api_id else ""
+        what = _invoker(edge)
+        uses = ("uses function", f"{who} as Lambda authorizer") if what == "authorizer" else (
+            "integrates function", who)
         yield rule.hit(
-            f"The {kind}{api} integrates function {who}, but no AWS::Lambda::Permission lets "
-            f"{API_PRINCIPAL} invoke it and the integration has no credentials role: every "
+            f"The {kind}{api} {uses[0]} {uses[1]}, but no AWS::Lambda::Permission lets "
+            f"{API_PRINCIPAL} invoke it and the {what} has no credentials role: every "
             f"call answers 500 (Invalid permissions on Lambda function); "
-            f"{_permission_to_add(function_id, qualifier, api_id)}",
+            f"{_permission_to_add(function_id, qualifier, api_id)}{_sam_alternative(t, edge)}",
             _uri_place(t, edge, ""),
             edge.owner,
             [Place(t.resources[function_id].path, key=True,
                    message="function without a permission for API Gateway"),
-             *(_uri_place(t, other, f"{kind} integration of '{function_id}'")
+             *(_uri_place(t, other, f"{kind} {_invoker(other)} of '{function_id}'")
                for other, _ in cases if other is not edge)],
             when,
         )

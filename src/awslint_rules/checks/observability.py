@@ -23,6 +23,7 @@ from ..intrinsics import (
 from ..load import Path
 from ..model import Model
 from ..template import FUNCTION_TYPES, SAM_FUNCTION, Resource, Template
+from .apigateway import MANAGED_OVERRIDES, http_protocol, managed_overrides
 
 
 @dataclass(frozen=True)
@@ -401,6 +402,7 @@ def _retention_hits(t: Template, rule: Rule, function: Resource, groups: list[Re
 REST_STAGE = "AWS::ApiGateway::Stage"
 REST_DEPLOYMENT = "AWS::ApiGateway::Deployment"
 V2_STAGE = "AWS::ApiGatewayV2::Stage"
+V2_API = "AWS::ApiGatewayV2::Api"
 SAM_API = "AWS::Serverless::Api"
 SAM_HTTP_API = "AWS::Serverless::HttpApi"
 SAM_WEBSOCKET_API = "AWS::Serverless::WebSocketApi"
@@ -419,6 +421,11 @@ def _stages(t: Template) -> Iterator[tuple[Resource, tuple[str, ...], str]]:
             yield deployment, ("StageDescription", V1_LOGS), "REST API deployment's stage"
     for stage in t.of_type(V2_STAGE):
         yield stage, (V2_LOGS,), "API stage"
+    for api in t.of_type(V2_API):
+        if "Target" in api.properties and http_protocol(t, api):  # quick create's $default
+            overrides = managed_overrides(t, api)
+            yield overrides or api, ("Stage", V2_LOGS), (
+                f"HTTP API $default stage (quick create, configured by {MANAGED_OVERRIDES})")
     for api in t.of_type(SAM_API):
         yield api, (V1_LOGS,), "REST API"
     for api in t.of_type(SAM_HTTP_API):
@@ -503,7 +510,8 @@ def api_access_logs_not_structured(m: Model, rule: Rule) -> Iterator[Hit]:
 def rest_api_without_tracing(m: Model, rule: Rule) -> Iterator[Hit]:
     t = m.template
     for resource, keys, kind in _stages(t):
-        if resource.type in (V2_STAGE, SAM_HTTP_API, SAM_WEBSOCKET_API):
+        if resource.type in (V2_STAGE, V2_API, MANAGED_OVERRIDES, SAM_HTTP_API,
+                             SAM_WEBSOCKET_API):
             continue  # API Gateway does not trace HTTP or WebSocket APIs
         path = (*keys[:-1], "TracingEnabled")
         rid = resource.logical_id
