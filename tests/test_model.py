@@ -310,3 +310,33 @@ Resources:
     assert sorted((e.origin, e.mode) for e in graph.into("Fn", INVOKES)) == [
         ("pipes", "async"), ("ses", "async")]
     assert [e.target for e in graph.of_kind(TARGETS)] == ["Fn"]
+
+
+GLOBALS_UNDER_IF = b"""\
+Transform: AWS::Serverless-2016-10-31
+Conditions:
+  Open: !Equals [!Ref AWS::AccountId, '1']
+Globals:
+  Function:
+    FunctionUrlConfig: {AuthType: NONE}
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      CodeUri: .
+      FunctionUrlConfig: !If [Open, {AuthType: AWS_IAM}, !Ref AWS::NoValue]
+"""
+
+
+def test_an_intrinsic_block_replaces_its_globals_it_is_not_merged_into():
+    """SAM merges Globals map by map, but an `!If` is a value: the resource's replaces them."""
+    from awslint_rules import sam
+
+    t = Template(load_document("t.yaml", GLOBALS_UNDER_IF))
+    function = t.resources["Fn"]
+    assert t.prop(function, "FunctionUrlConfig", "AuthType") is None
+    assert "Fn::If" in t.merged_properties(function)["FunctionUrlConfig"]
+    assert sam.merge({"A": {"B": 1}}, {"A": {"Ref": "P"}}) == {"A": {"Ref": "P"}}
+    assert sam.merge({"A": {"Fn::If": ["C", 1, 2]}}, {"A": {"B": 1}}) == {"A": {"B": 1}}

@@ -101,7 +101,10 @@ def events_of(owner_type: str, properties: Mapping[str, Any]) -> list[tuple[str,
 
 
 def merge(base: Any, override: Any) -> Any:
-    """SAM's Globals merge: maps merge per key, lists concatenate, otherwise the resource wins."""
+    """SAM's Globals merge: maps merge per key, lists concatenate, otherwise the resource wins.
+    An intrinsic (`!If`, `!Ref`...) on either side is a value, not a map: the resource's wins."""
+    if is_intrinsic(base) or is_intrinsic(override):
+        return override
     if isinstance(base, Mapping) and isinstance(override, Mapping):
         merged = dict(base)
         for key, value in override.items():
@@ -110,6 +113,13 @@ def merge(base: Any, override: Any) -> Any:
     if isinstance(base, list) and isinstance(override, list):
         return base + override
     return override
+
+
+def is_intrinsic(value: Any) -> bool:
+    if not isinstance(value, Mapping) or len(value) != 1:
+        return False
+    key = next(iter(value))
+    return key == "Ref" or (isinstance(key, str) and key.startswith("Fn::"))
 
 
 def globals_section(globals_: Any, resource_type: str) -> dict[str, Any] | None:

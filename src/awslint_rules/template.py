@@ -104,6 +104,8 @@ class Template:
         own = _dig(resource.properties, keys)
         section = sam.globals_section(self.globals, resource.type)
         inherited = _dig(section, keys) if section is not None else _MISSING
+        if own is _MISSING and _behind_intrinsic(resource.properties, keys):
+            return None  # SAM does not merge Globals into an `!If` block: the block replaces them
         if own is not _MISSING:
             if isinstance(own, list) and isinstance(inherited, list):
                 own = sam.merge(inherited, own)
@@ -193,6 +195,18 @@ def _dig(mapping: Any, keys: tuple[str | int, ...]) -> Any:
             return _MISSING
         value = value[key]
     return value
+
+
+def _behind_intrinsic(mapping: Any, keys: tuple[str | int, ...]) -> bool:
+    """Whether some of `keys` lead to an intrinsic that stands where the rest would go."""
+    value = mapping
+    for depth, key in enumerate(keys):
+        if depth and sam.is_intrinsic(value):
+            return True
+        if not _has(value, key):
+            return False
+        value = value[key]
+    return False
 
 
 def _has(container: Any, key: str | int) -> bool:
