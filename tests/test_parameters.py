@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from awslint_rules.catalog import load_catalog
 from awslint_rules.engine import INVALID_PARAMETER, FileResult, Settings, lint_bytes
 
 # A Classic Load Balancer (WA8001, at its Type) created only in production, and a queue whose
@@ -174,3 +175,46 @@ def test_a_default_value_carries_the_conditions_it_decides(given, branches):
     t = Template(load_document("t.yaml", KEYS), given)
     spec = t.resources["Key"].properties["KeySpec"]
     assert [(b.value, b.conditions) for b in t.branches(spec)] == branches
+
+
+@pytest.mark.parametrize(("declaration", "reported"), [
+    ("{Type: String, Default: dev}", ["Url2"]),
+    ("{Type: String, AllowedValues: [dev, prod]}", ["Url2"]),
+    ("{Type: String, AllowedValues: [dev, prod, test]}", ["Url2"]),
+])
+def test_a_finding_needing_exclusive_conditions_is_dropped(declaration, reported):
+    """IsDev and IsProd test one parameter against two values: never true together."""
+    raw = f"""\
+Parameters:
+  Stage: {declaration}
+Conditions:
+  IsDev: !Equals [!Ref Stage, dev]
+  IsProd: !Equals [prod, !Ref Stage]
+  NotProd: !Not [!Condition IsProd]
+Resources:
+  Url:
+    Type: AWS::Lambda::Url
+    Condition: IsProd
+    Properties:
+      AuthType: !If [IsDev, NONE, AWS_IAM]
+      TargetFunctionArn: arn:aws:lambda:us-east-1:1:function:f
+  Url2:
+    Type: AWS::Lambda::Url
+    Condition: NotProd
+    Properties:
+      AuthType: !If [IsDev, NONE, AWS_IAM]
+      TargetFunctionArn: arn:aws:lambda:us-east-1:1:function:f
+""".encode()
+    findings = lint_bytes("t.yaml", raw, Settings(load_catalog())).findings
+    assert [f.resource for f in findings if f.rule == "WA1009"] == reported
+
+
+def test_conditions_on_unknown_values_stay_possible():
+    from awslint_rules.intrinsics import can_hold
+
+    section = {"A": {"Fn::Equals": [{"Fn::Select": [0, {"Ref": "L"}]}, "x"]},
+               "B": {"Fn::Equals": [{"Ref": "P"}, "y"]}}
+    assert can_hold(section, (("A", True), ("B", True)), {}, {})
+    section["C"] = {"Fn::Equals": [{"Ref": "P"}, "w"]}
+    assert not can_hold(section, (("B", True), ("C", True)), {}, {})
+    assert can_hold(section, (("B", False), ("C", False)), {}, {})

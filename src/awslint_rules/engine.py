@@ -231,12 +231,12 @@ def _run_rule(rule: Rule, model: Model, settings: Settings) -> list[Finding]:
         return []
     try:
         hits = list(check(model, rule))
+        return [f for hit in hits if (f := _finding(rule, model.template, hit)) is not None]
     except StageFailed as failure:  # the same message from every rule: deduplicated to one
         return engine_finding(settings, INTERNAL_ERROR, model.template.path, str(failure))
     except Exception as error:
         message = f"rule {rule.id} failed on this template: {type(error).__name__}: {error}"
         return engine_finding(settings, INTERNAL_ERROR, model.template.path, message, FILE_START)
-    return [f for hit in hits if (f := _finding(rule, model.template, hit)) is not None]
 
 
 def engine_finding(
@@ -259,7 +259,7 @@ def _finding(rule: Rule, template: Template, hit: Hit) -> Finding | None:
     cannot hold together: the finding is about a resource that does not exist then)."""
     resource = template.resources.get(hit.resource) if hit.resource else None
     when = merge_conditions(hit.when, resource.conditions if resource else ())
-    if when is None:
+    if when is None or not template.can_hold(when):
         return None
     hit = Hit(hit.message, hit.at, template.declared_id(hit.resource), hit.related, when)
     file, span, path = locate(template, hit.at.path, hit.at.key)

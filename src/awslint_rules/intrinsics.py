@@ -629,6 +629,71 @@ def _parameters_of(section: Mapping[str, Any], raw: Any, depth: int) -> set[str]
     return set().union(*(_parameters_of(section, value, depth + 1) for value in raw.values()))
 
 
+MAX_ASSIGNMENTS = 256
+_OTHER = "\x00another value"  # a parameter value equal to none of the template's literals
+
+
+def can_hold(section: Any, wanted: Conditions, fixed: Mapping[str, Any],
+             declared: Mapping[str, Any]) -> bool:
+    """Whether some parameter values make every condition of `wanted` take its truth value:
+    `IsDev` and `IsProd` (`!Equals [!Ref Stage, dev]`, `... prod`) are never true together.
+    Only the literals the conditions compare a parameter with (and its AllowedValues) are
+    tried; anything the evaluator cannot decide counts as possible."""
+    section = section if isinstance(section, dict) else {}
+    if len(wanted) < 2:
+        return True
+    names: set[str] = set()
+    for condition, _ in wanted:
+        names |= _parameters_of(section, section.get(condition), 0)
+    names -= set(fixed)
+    candidates = {name: _candidates(section, name, wanted, declared.get(name)) for name in
+                  sorted(names)}
+    count = 1
+    for values in candidates.values():
+        count *= len(values)
+    if count > MAX_ASSIGNMENTS:
+        return True
+    for assignment in itertools.product(*candidates.values()):
+        evaluator = _ConditionEvaluator(section, {**fixed, **dict(zip(candidates, assignment,
+                                                                       strict=True))})
+        if all(evaluator.condition(name, 0) in (truth, None) for name, truth in wanted):
+            return True
+    return False
+
+
+def _candidates(section: Mapping[str, Any], name: str, wanted: Conditions,
+                declaration: Any) -> list[Any]:
+    allowed = declaration.get("AllowedValues") if isinstance(declaration, dict) else None
+    if isinstance(allowed, list) and allowed and all(isinstance(v, str | int | float | bool)
+                                                     for v in allowed):
+        return list(dict.fromkeys(allowed))
+    literals: dict[str, None] = {}
+    for condition, _ in wanted:
+        _compared_literals(section, section.get(condition), name, literals, 0)
+    return [*literals, _OTHER]
+
+
+def _compared_literals(section: Mapping[str, Any], raw: Any, name: str,
+                       found: dict[str, None], depth: int) -> None:
+    """The literals `!Ref name` is compared with in `raw` (through the conditions it names)."""
+    if depth > MAX_DEPTH:
+        return
+    if isinstance(raw, list):
+        for item in raw:
+            _compared_literals(section, item, name, found, depth + 1)
+    elif isinstance(raw, dict) and len(raw) == 1:
+        (function, argument), = raw.items()
+        if function == "Condition" and isinstance(argument, str):
+            _compared_literals(section, section.get(argument), name, found, depth + 1)
+        elif function == "Fn::Equals" and isinstance(argument, list) and len(argument) == 2:
+            if {"Ref": name} in argument:
+                other = argument[1] if argument[0] == {"Ref": name} else argument[0]
+                if isinstance(other, str | int | float | bool):
+                    found[str(other).lower() if isinstance(other, bool) else str(other)] = None
+        else:
+            _compared_literals(section, argument, name, found, depth + 1)
+
+
 class _ConditionEvaluator:
     def __init__(self, section: Mapping[str, Any], fixed: Mapping[str, Any]) -> None:
         self._section = section

@@ -21,6 +21,7 @@ from .intrinsics import (
     Ref,
     Resolver,
     assumed_conditions,
+    can_hold,
     decide_conditions,
     within,
 )
@@ -76,7 +77,8 @@ class Template:
         fixed = {name: overrides[name] for name in self.parameters if name in overrides}
         # a known Region decides conditions on it (CDK's `Fn::Equals [!Ref AWS::Region, ...]`)
         pseudo = {"AWS::Region": region} if region else {}
-        self.known_conditions = decide_conditions(data.get("Conditions"), {**fixed, **pseudo})
+        self._fixed = {**fixed, **pseudo}
+        self.known_conditions = decide_conditions(data.get("Conditions"), self._fixed)
         defaults = {name: value for name, value in self.parameters.items()
                     if name not in fixed and value is not UNKNOWN}
         self.resources = _resources(data.get("Resources"), self.known_conditions)
@@ -87,7 +89,7 @@ class Template:
         self.resolver = Resolver(
             self.resources, self.parameters, mappings if isinstance(mappings, dict) else {},
             self.known_conditions,
-            assumed_conditions(data.get("Conditions"), fixed, defaults),
+            assumed_conditions(data.get("Conditions"), self._fixed, defaults),
         )
         self.by_type: dict[str, list[Resource]] = defaultdict(list)
         for resource in self.resources.values():
@@ -113,6 +115,18 @@ class Template:
         if inherited is not _MISSING:
             return Value(inherited, ("Globals", sam.GLOBALS_SECTIONS[resource.type], *keys))
         return None
+
+    def can_hold(self, conditions: Conditions) -> bool:
+        """Whether the conditions can all take these truth values for some parameter values."""
+        if conditions not in self._holding:
+            self._holding[conditions] = can_hold(
+                self.document.data.get("Conditions"), conditions, self._fixed,
+                _declared_parameters(self.document.data))
+        return self._holding[conditions]
+
+    @cached_property
+    def _holding(self) -> dict[Conditions, bool]:
+        return {}
 
     def merged_properties(self, resource: Resource) -> dict[str, Any]:
         """The resource's properties with its SAM Globals merged in, as SAM merges them."""
