@@ -8,7 +8,13 @@ from typing import Any
 
 from ..catalog import Rule
 from ..findings import Hit, Place
-from ..intrinsics import NO_VALUE, Branch, Located, alternatives, combine, items, merge_conditions
+from ..intrinsics import (
+    NO_VALUE,
+    alternatives,
+    combine,
+    items,
+    within,
+)
 from ..load import Path
 from ..model import Model
 from ..template import Resource, Template
@@ -27,21 +33,13 @@ def _is(value: Any, name: str) -> bool:
     return isinstance(value, str) and value.strip().upper() == name
 
 
-def _values(t: Template, side: Located) -> list[Branch]:
-    found = []
-    for branch in t.branches(side.value):
-        merged = merge_conditions(side.conditions, branch.conditions)
-        if merged is not None:
-            found.append(Branch(branch.value, merged))
-    return found
-
 
 def _launch_types(t: Template, service: Resource) -> Iterator[tuple[Place, Any, str]]:
     """(where, conditions, what) for each way the service runs on EC2."""
     path = (*service.properties_path, "LaunchType")
     for side in alternatives(service.properties.get("LaunchType"), path, (),
                              t.known_conditions):
-        for branch in _values(t, side):
+        for branch in within(t.branches(side.value), side.conditions):
             if _is(branch.value, "EC2"):
                 yield Place(side.path), branch.conditions, "LaunchType EC2"
     path = (*service.properties_path, "CapacityProviderStrategy")
@@ -102,7 +100,8 @@ def _compatibilities(t: Template, task: Resource) -> Iterator[tuple[Place, Any, 
                                 t.known_conditions):
         entries = items(listing.value, listing.path, listing.conditions, t.known_conditions) \
             if isinstance(listing.value, list) else []
-        names = [(entry, branch) for entry in entries for branch in _values(t, entry)]
+        names = [(entry, branch) for entry in entries
+                 for branch in within(t.branches(entry.value), entry.conditions)]
         if any(not isinstance(branch.value, str) for _, branch in names):
             continue  # an unknown entry may be FARGATE
         if any(_is(branch.value, "FARGATE") for _, branch in names):

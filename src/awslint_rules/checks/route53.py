@@ -8,7 +8,16 @@ from typing import Any
 
 from ..catalog import Rule
 from ..findings import Hit, Place
-from ..intrinsics import NO_VALUE, UNKNOWN, Branch, Located, alternatives, items, merge_conditions
+from ..intrinsics import (
+    NO_VALUE,
+    UNKNOWN,
+    Branch,
+    Located,
+    alternatives,
+    items,
+    merge_conditions,
+    within,
+)
 from ..model import Model
 from ..template import Resource, Template, Value
 
@@ -69,14 +78,6 @@ def _branches(t: Template, record: Located, key: str) -> list[Located]:
                         t.known_conditions)
 
 
-def _values(t: Template, side: Located) -> list[Branch]:
-    found = []
-    for branch in t.branches(side.value):
-        merged = merge_conditions(side.conditions, branch.conditions)
-        if merged is not None:
-            found.append(Branch(branch.value, merged))
-    return found
-
 
 def route53_cname_at_apex(m: Model, rule: Rule) -> Iterator[Hit]:
     t = m.template
@@ -88,7 +89,7 @@ def route53_cname_at_apex(m: Model, rule: Rule) -> Iterator[Hit]:
         related = [Place(hosted.path, key=True, message="the hosted zone")] if hosted else []
         shown = _dns_name(t, record.value.get("Name"), compared=False)
         for side in _branches(t, record, "Type"):
-            for branch in _values(t, side):
+            for branch in within(t.branches(side.value), side.conditions):
                 if not (isinstance(branch.value, str) and branch.value.upper() == "CNAME"):
                     continue
                 yield rule.hit(
@@ -129,7 +130,7 @@ def route53_failover_without_health_check(m: Model, rule: Rule) -> Iterator[Hit]
     t = m.template
     for resource, record, _ in _records(t):
         for side in _branches(t, record, "Failover"):
-            for branch in _values(t, side):
+            for branch in within(t.branches(side.value), side.conditions):
                 if not (isinstance(branch.value, str) and branch.value.upper() == "PRIMARY"):
                     continue
                 yield from _unchecked_primary(t, rule, resource, record, side, branch)
