@@ -4,13 +4,12 @@ the permissions and queue policies EventBridge needs to deliver."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from .. import sam
 from ..catalog import Rule
 from ..findings import Hit, Place
 from ..graph import DEAD_LETTERS, INVOKES, TARGET_DLQ, TARGETS, Edge
-from ..intrinsics import Branch, Conditions, merge_conditions, within
+from ..intrinsics import within
 from ..model import Model
 from ..sam import SAM_FUNCTION
 from ..template import QUEUE, Template
@@ -38,8 +37,6 @@ def rule_target_without_dlq(m: Model, rule: Rule) -> Iterator[Hit]:
         if edge.scheduled and not include_schedules:
             continue
         yield from _without_dlq(m.template, rule, edge)
-        if edge.origin == "scheduler":
-            yield from _fifo_dead_letter(m.template, rule, edge)
 
 
 def _who(t: Template, edge: Edge) -> str:
@@ -70,41 +67,6 @@ def _without_dlq(t: Template, rule: Rule, edge: Edge) -> Iterator[Hit]:
             edge.owner,
             when=branch.conditions,
         )
-
-
-def _fifo_dead_letter(t: Template, rule: Rule, edge: Edge) -> Iterator[Hit]:
-    """EventBridge Scheduler does not support a FIFO queue as a schedule's dead-letter queue."""
-    arn_path = (*edge.settings, "DeadLetterConfig", "Arn")
-    place = arn_path if t.prop_at(arn_path) is not None else (*edge.settings, "DeadLetterConfig")
-    seen: set[tuple[str, Conditions]] = set()
-    arns = t.values_along(t.prop_at(edge.settings), ("DeadLetterConfig", "Arn"))
-    for branch in within(arns, edge.conditions):
-        for queue, when in _fifo_queues(t, branch):
-            if (queue, when) in seen:
-                continue
-            seen.add((queue, when))
-            yield rule.hit(
-                f"{_who(t, edge)} uses FIFO queue {queue} as its dead-letter queue: EventBridge "
-                "Scheduler only supports standard queues as dead-letter queues",
-                Place(place),
-                edge.owner,
-                when=when,
-            )
-
-
-def _fifo_queues(t: Template, branch: Branch) -> Iterator[tuple[str, Conditions]]:
-    value: Any = branch.value
-    if isinstance(value, str) and value.startswith("arn:") and value.endswith(".fifo"):
-        yield f"'{value.rsplit(':', 1)[-1]}'", branch.conditions
-        return
-    ref = getattr(value, "logical_id", None)
-    queue = t.resources.get(ref) if isinstance(ref, str) else None
-    if queue is None or queue.type != QUEUE:
-        return
-    for fifo in t.branches(queue.properties.get("FifoQueue")):
-        merged = merge_conditions(branch.conditions, fifo.conditions)
-        if merged is not None and str(fifo.value).lower() == "true":
-            yield f"'{queue.logical_id}'", merged
 
 
 EVENTS_PRINCIPAL = "events.amazonaws.com"
