@@ -17,6 +17,7 @@ from ..graph import (
     FUNCTION_ON_FAILURE,
     INVOKES,
     NO_VALUE_REF,
+    NOTIFIES,
     POLL,
     QUEUE_REDRIVE,
     READS,
@@ -301,8 +302,40 @@ def _arn_sites(m: Model) -> dict[Path, Conditions]:
         for edge in m.graph.of_kind(kind):
             site = _arn_site(m.template, edge)
             if site is not None and m.template.prop_at(site) is not None:
-                sites.setdefault(site, edge.conditions)
+                _add_site(sites, site, edge.conditions)
+    for edge in m.graph.of_kind(NOTIFIES):
+        if edge.protocol == "sqs" and m.template.prop_at(edge.path) is not None:
+            _add_site(sites, edge.path, edge.conditions)
+    for site, conditions in _on_success_sites(m.template):
+        _add_site(sites, site, conditions)
     return sites
+
+
+def _add_site(sites: dict[Path, Conditions], site: Path, conditions: Conditions) -> None:
+    """A site wired under several conditions (one edge per `Fn::If` branch of its value) keeps
+    the conditions they share, so that every branch of the value is checked."""
+    known = sites.get(site)
+    sites[site] = conditions if known is None else tuple(c for c in known if c in conditions)
+
+
+def _on_success_sites(t: Template) -> Iterator[tuple[Path, Conditions]]:
+    """The `OnSuccess` destinations of asynchronous invocations (no edge of the graph: they
+    receive successes, not failures), of EventInvokeConfig resources and SAM functions."""
+    configs = [(r, r.properties.get("DestinationConfig"),
+                (*r.properties_path, "DestinationConfig"))
+               for r in t.of_type("AWS::Lambda::EventInvokeConfig")]
+    for function in t.of_type(SAM_FUNCTION):
+        written = t.prop(function, "EventInvokeConfig")
+        if written is not None and isinstance(written.raw, dict):
+            configs.append((function, written.raw.get("DestinationConfig"),
+                            (*written.path, "DestinationConfig")))
+    for owner, raw, path in configs:
+        for config in alternatives(raw, path, owner.conditions, t.known_conditions):
+            on_success = config.value.get("OnSuccess") if isinstance(config.value, dict) else None
+            site = (*config.path, "OnSuccess", "Destination")
+            if isinstance(on_success, dict) and "Destination" in on_success \
+                    and t.prop_at(site) is not None:
+                yield site, config.conditions
 
 
 # `${Name}` in a `Sub`: a resource's Ref (`${Name.Attribute}` and `${!Literal}` are not)
