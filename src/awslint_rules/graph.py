@@ -349,16 +349,24 @@ def _arn_origin(w: _Wiring, raw: Any) -> str | None:
 
 def _event_source_mapping(w: _Wiring, r: Resource) -> None:
     props = r.properties
-    source = props.get("EventSourceArn")
-    origin = "kafka" if "SelfManagedEventSource" in props else _arn_origin(w, source)
     # Kept when the function is outside the template: the mapping's own settings still count.
     function, qualifier = w.function(props.get("FunctionName")) or (None, None)
-    w.add(INVOKES, w.resource_id(source), function, r, r.path, r.properties_path,
-          origin=origin or "unknown", mode=POLL, qualifier=qualifier)
-    on_failure = _mapping(_mapping(props.get("DestinationConfig")).get("OnFailure"))
-    w.dead_letter(r, on_failure.get("Destination"),
-                  (*r.properties_path, "DestinationConfig", "OnFailure", "Destination"),
-                  MAPPING_ON_FAILURE)
+    for source in w.values(props.get("EventSourceArn"), (*r.properties_path, "EventSourceArn")):
+        origin = "kafka" if "SelfManagedEventSource" in props else _arn_origin(w, source.value)
+        w.add(INVOKES, w.resource_id(source.value), function, r, r.path, r.properties_path,
+              origin=origin or "unknown", mode=POLL, qualifier=qualifier,
+              conditions=source.conditions)
+    _on_failure_destination(w, r, props.get("DestinationConfig"),
+                            (*r.properties_path, "DestinationConfig"), ("Destination",))
+
+
+def _on_failure_destination(w: _Wiring, owner: Resource, raw: Any, path: Path,
+                            tail: tuple[str, ...]) -> None:
+    """A mapping's `DestinationConfig.OnFailure`, on each `Fn::If` branch of the config."""
+    for config in w.values(raw, path):
+        on_failure = _mapping(_mapping(config.value).get("OnFailure"))
+        w.dead_letter(owner, on_failure.get("Destination"), (*config.path, "OnFailure", *tail),
+                      MAPPING_ON_FAILURE, config.conditions)
 
 
 def _lambda_function(w: _Wiring, r: Resource) -> None:
@@ -485,18 +493,23 @@ def _sam_function_event(w: _Wiring, r: Resource, name: str, event: dict[str, Any
         for redrive in _redrive_targets(w, props.get("RedrivePolicy"), (*settings,
                                                                        "RedrivePolicy")):
             w.dead_letter(r, redrive.value, redrive.path, SUBSCRIPTION_DLQ, redrive.conditions)
-    on_failure = _mapping(_mapping(props.get("DestinationConfig")).get("OnFailure"))
-    w.dead_letter(r, on_failure.get("Destination"),
-                  (*settings, "DestinationConfig", "OnFailure"), MAPPING_ON_FAILURE)
+    _on_failure_destination(w, r, props.get("DestinationConfig"),
+                            (*settings, "DestinationConfig"), ())
     enabled = _sam_event_enabled(w, row, props)
     if row.rule:
         for conditions in enabled:
             _sam_rule_target(w, r, name, kind, row, props, conditions)
+    sources: list[tuple[str | None, Conditions]] = [(source, ())]
+    if row.mode == POLL and kind != "SNS" and row.source_key:  # `Queue: !If [...]`...
+        sources = [(w.resource_id(found.value), found.conditions) for found in
+                   w.values(props.get(row.source_key), (*settings, row.source_key))]
     for conditions in enabled:
-        for each in modes:
-            w.add(INVOKES, source, r.logical_id, r, path, settings, origin=origin, mode=each,
-                  sam_event=kind, qualifier=alias, scheduled=row.scheduled,
-                  conditions=conditions)
+        for polled, chosen in sources:
+            merged = merge_conditions(conditions, chosen)
+            for each in modes if merged is not None else ():
+                w.add(INVOKES, polled, r.logical_id, r, path, settings, origin=origin,
+                      mode=each, sam_event=kind, qualifier=alias, scheduled=row.scheduled,
+                      conditions=merged)
     if principal:
         # SAM limits the permission (SourceArn) to the topic, or to the rule it creates
         allowed = topic if kind == "SNS" else f"{r.logical_id}{name}" if row.rule else None

@@ -1,0 +1,68 @@
+"""Poll wiring written with `Fn::If`: the queue or stream a mapping (or a SAM event) reads, and
+its on-failure destination, become one edge per branch, under that branch's condition."""
+
+from __future__ import annotations
+
+from awslint_rules.graph import DEAD_LETTERS, INVOKES, build_graph
+from awslint_rules.load import load_document
+from awslint_rules.template import Template
+
+TEMPLATE = """\
+Transform: AWS::Serverless-2016-10-31
+Conditions:
+  High: !Equals [!Ref AWS::Region, us-east-1]
+Resources:
+  A: {Type: AWS::SQS::Queue}
+  B: {Type: AWS::SQS::Queue}
+  Failures: {Type: AWS::SQS::Queue}
+  Stream: {Type: AWS::Kinesis::Stream, Properties: {ShardCount: 1}}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: a.b
+      CodeUri: .
+      Events:
+        Work:
+          Type: SQS
+          Properties: {Queue: !If [High, !GetAtt A.Arn, !GetAtt B.Arn]}
+        Records:
+          Type: Kinesis
+          Properties:
+            Stream: !GetAtt Stream.Arn
+            StartingPosition: LATEST
+            DestinationConfig: !If
+              - High
+              - OnFailure: {Type: SQS, Destination: !GetAtt Failures.Arn}
+              - !Ref AWS::NoValue
+  Mapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      FunctionName: !Ref Fn
+      EventSourceArn: !If [High, !GetAtt B.Arn, !GetAtt Stream.Arn]
+      StartingPosition: LATEST
+      DestinationConfig:
+        OnFailure: {Destination: !If [High, !Ref AWS::NoValue, !GetAtt Failures.Arn]}
+"""
+
+
+def _graph():
+    return build_graph(Template(load_document("t.yaml", TEMPLATE.encode()), {}))
+
+
+def test_each_branch_of_a_polled_source_is_an_edge_under_its_condition():
+    polled = sorted((e.owner, e.source, e.origin, e.conditions)
+                    for e in _graph().of_kind(INVOKES) if e.mode == "poll")
+    assert polled == [
+        ("Fn", "A", "sqs", (("High", True),)),
+        ("Fn", "B", "sqs", (("High", False),)),
+        ("Fn", "Stream", "kinesis", ()),
+        ("Mapping", "B", "sqs", (("High", True),)),
+        ("Mapping", "Stream", "kinesis", (("High", False),)),
+    ]
+
+
+def test_on_failure_destinations_under_if_are_dead_letter_edges():
+    edges = sorted((e.owner, e.target, e.conditions) for e in _graph().of_kind(DEAD_LETTERS))
+    assert edges == [("Fn", "Failures", (("High", True),)),
+                     ("Mapping", "Failures", (("High", False),))]
