@@ -855,33 +855,61 @@ def _queue(w: _Wiring, r: Resource) -> None:
 def _resource_policy(key: str, single: bool = False) -> Builder:
     """Queue and topic policies (`Queues`/`Topics` lists; the inline policies' one `Queue`/
     `Topic`): a PERMITS edge per service the policy allows, ANY_PRINCIPAL for `*`, and
-    UNKNOWN_PRINCIPAL when a statement cannot be read (an intrinsic): it may allow anyone."""
+    UNKNOWN_PRINCIPAL when a statement cannot be read (an intrinsic): it may allow anyone. The
+    edge's source is the resource of this template the statement's `aws:SourceArn` limits it to
+    (None: any source)."""
     def build(w: _Wiring, r: Resource) -> None:
-        services = sorted(_allowed_services(r.properties.get("PolicyDocument")))
+        grants = sorted(_allowed_services(w, r.properties.get("PolicyDocument")),
+                        key=lambda grant: (grant[0], grant[1] or ""))
         raw = r.properties.get(key)
         listed = [raw] if single and raw is not None else raw
         for item in w.items(listed, (*r.properties_path, key)):
             target = w.resource_id(item.value)
-            for service in services:
-                w.add(PERMITS, None, target, r, r.path, r.properties_path, principal=service,
+            for service, source in grants:
+                w.add(PERMITS, source, target, r, r.path, r.properties_path, principal=service,
                       conditions=item.conditions)
 
     return build
 
 
-def _allowed_services(document: Any) -> set[str]:
-    """The service principals a policy document allows (UNKNOWN_PRINCIPAL: some that cannot
-    be told, under an intrinsic or in a statement that cannot be read)."""
+def _allowed_services(w: _Wiring, document: Any) -> set[tuple[str, str | None]]:
+    """The (service principal, source) pairs a policy document allows (UNKNOWN_PRINCIPAL: some
+    that cannot be told, under an intrinsic or in a statement that cannot be read)."""
     statements = _json_mapping(document).get("Statement")  # None under an intrinsic
     statements = statements if isinstance(statements, list) else [statements]
-    services: set[str] = set()
+    grants: set[tuple[str, str | None]] = set()
     for statement in statements:
         effect = _mapping(statement).get("Effect")
         if not isinstance(statement, dict) or effect not in ("Allow", "Deny"):
-            services.add(UNKNOWN_PRINCIPAL)
+            grants.add((UNKNOWN_PRINCIPAL, None))
         elif effect == "Allow":
-            services.update(_principal_services(statement.get("Principal")))
-    return services
+            sources = _source_arns(w, statement.get("Condition"))
+            grants.update((service, source) for service in
+                          _principal_services(statement.get("Principal")) for source in sources)
+    return grants
+
+
+# The condition operators that compare `aws:SourceArn` with the ARNs of given resources.
+SOURCE_ARN_OPERATORS = frozenset({"ArnEquals", "ArnLike", "StringEquals", "StringLike"})
+
+
+def _source_arns(w: _Wiring, condition: Any) -> list[str | None]:
+    """The resources of this template a statement's `aws:SourceArn` condition limits it to:
+    [None] when it has none, or names anything else (an ARN pattern, a parameter...)."""
+    limits: list[set[str]] = []
+    for operator, tests in _mapping(condition).items():
+        if str(operator).removesuffix("IfExists") not in SOURCE_ARN_OPERATORS:
+            continue
+        for key, value in _mapping(tests).items():
+            if str(key).lower() != "aws:sourcearn":
+                continue
+            named = [w.resource_id(v) for v in (value if isinstance(value, list) else [value])]
+            if not named or None in named:
+                return [None]
+            limits.append({n for n in named if n is not None})
+    if not limits:
+        return [None]
+    return sorted(set.intersection(*limits))
 
 
 def _principal_services(principal: Any) -> list[str]:

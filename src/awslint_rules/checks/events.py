@@ -128,7 +128,8 @@ def rule_queue_policy_missing(m: Model, rule: Rule) -> Iterator[Hit]:
         queue = _queue(t, edge.target)
         if edge.origin != "events" or edge.sam_event or queue is None or _has_role(t, edge):
             continue
-        for when in grants.missing_when(queue, "queue", EVENTS_PRINCIPAL, edge.conditions):
+        for when in grants.missing_when(queue, "queue", EVENTS_PRINCIPAL, edge.conditions,
+                                        edge.owner):
             yield rule.hit(
                 f"{_who(t, edge)} sends to queue '{queue}', but no queue policy lets "
                 f"{EVENTS_PRINCIPAL} send to it: every event fails without a retry and is "
@@ -144,7 +145,9 @@ def rule_queue_policy_missing(m: Model, rule: Rule) -> Iterator[Hit]:
         if edge.role != TARGET_DLQ or queue is None or not _rule_delivers(t, edge):
             continue
         rule_id = edge.owner + (_sam_event_name(edge) or "")  # SAM names its rule so
-        for when in grants.missing_when(queue, "queue", EVENTS_PRINCIPAL, edge.conditions):
+        source = None if _sam_event_name(edge) else edge.owner
+        for when in grants.missing_when(queue, "queue", EVENTS_PRINCIPAL, edge.conditions,
+                                        source):
             yield rule.hit(
                 f"The dead-letter queue '{queue}' of {_dead_letter_owner(edge)} has no queue "
                 f"policy that lets {EVENTS_PRINCIPAL} send to it: events EventBridge cannot "
