@@ -147,11 +147,17 @@ def sns_queue_policy_missing(m: Model, rule: Rule) -> Iterator[Hit]:
             f"The dead-letter queue '{queue}' of {_dead_letter_owner(t, edge)} has no queue "
             f"policy that lets {LAMBDA_PRINCIPAL} send to it: messages SNS cannot deliver are "
             f"lost instead of kept. {_queue_policy_fix(queue, LAMBDA_PRINCIPAL, topic)}",
-            Place(edge.path),
+            _at_dead_letter_arn(t, edge),
             edge.owner,
             at_resource(m, queue, "the dead-letter queue"),
             when,
         )
+
+
+def _at_dead_letter_arn(t: Template, edge: Edge) -> Place:
+    """The `deadLetterTargetArn` of a RedrivePolicy written as a mapping, else the policy."""
+    arn = (*edge.path, "deadLetterTargetArn")
+    return Place(arn) if t.prop_at(arn) is not None else Place(edge.path)
 
 
 def _settings_of(edge: Edge) -> Path:
