@@ -1,5 +1,6 @@
-"""Poll wiring written with `Fn::If`: the queue or stream a mapping (or a SAM event) reads, and
-its on-failure destination, become one edge per branch, under that branch's condition."""
+"""Poll wiring: the queue or stream a mapping (or a SAM event) reads, and its on-failure
+destination, written with `Fn::If` become one edge per branch, under that branch's condition; a
+mapping may name its function by name."""
 
 from __future__ import annotations
 
@@ -66,3 +67,24 @@ def test_on_failure_destinations_under_if_are_dead_letter_edges():
     edges = sorted((e.owner, e.target, e.conditions) for e in _graph().of_kind(DEAD_LETTERS))
     assert edges == [("Fn", "Failures", (("High", True),)),
                      ("Mapping", "Failures", (("High", False),))]
+
+
+def test_a_mapping_names_its_function_by_name_or_name_and_alias():
+    graph = build_graph(Template(load_document("t.yaml", b"""\
+Resources:
+  Q: {Type: AWS::SQS::Queue}
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties: {FunctionName: worker, Runtime: python3.12, Handler: a.b, Role: r, Code: {}}
+  ByName:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties: {FunctionName: worker, EventSourceArn: !GetAtt Q.Arn}
+  ByAlias:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties: {FunctionName: "worker:live", EventSourceArn: !GetAtt Q.Arn}
+  Elsewhere:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties: {FunctionName: other, EventSourceArn: !GetAtt Q.Arn}
+"""), {}))
+    polled = sorted((e.owner, e.target, e.qualifier) for e in graph.of_kind(INVOKES))
+    assert polled == [("ByAlias", "Fn", "live"), ("ByName", "Fn", None), ("Elsewhere", None, None)]
