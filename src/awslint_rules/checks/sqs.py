@@ -641,9 +641,9 @@ def sqs_batch_window_required(m: Model, rule: Rule) -> Iterator[Hit]:
 
 # Event sources whose mappings take no DestinationConfig, with what keeps their failures instead.
 _NO_DESTINATION = {
-    "sqs": ("SQS queue", "; give the queue a RedrivePolicy with a dead-letter queue instead"),
-    "mq": ("Amazon MQ broker", "; configure redelivery and a dead-letter queue on the broker"),
-    "docdb": ("DocumentDB change stream", ""),
+    "sqs": ("an SQS queue", "; give the queue a RedrivePolicy with a dead-letter queue instead"),
+    "mq": ("an Amazon MQ broker", "; configure redelivery and a dead-letter queue on the broker"),
+    "docdb": ("a DocumentDB change stream", ""),
 }
 
 
@@ -658,7 +658,7 @@ def sqs_mapping_with_destination(m: Model, rule: Rule) -> Iterator[Hit]:
             if found.value in (None, NO_VALUE_REF):
                 continue
             yield rule.hit(
-                f"DestinationConfig on an event source mapping of an {source}: Lambda only "
+                f"DestinationConfig on an event source mapping of {source}: Lambda only "
                 "takes a destination for Kinesis, DynamoDB Streams, MSK and self-managed Kafka "
                 f"sources and rejects this mapping{advice}",
                 Place(found.path, key=found.path == config.path), t.declared_id(edge.owner),
