@@ -135,7 +135,8 @@ def queue_visibility_below_function_timeout(m: Model, rule: Rule) -> Iterator[Hi
                 yield rule.hit(
                     f"Queue '{queue.logical_id}' VisibilityTimeout {visibility} is below "
                     f"function '{function.logical_id}' Timeout {timeout}: Lambda rejects the "
-                    f"event source mapping and the deployment fails; {_advice(timeout, window)}",
+                    f"event source mapping and the deployment fails; {_advice(timeout, window)}"
+                    f"{_sam_queue_advice(queue)}",
                     visibility.place(),
                     queue.logical_id,
                     _related(timeout, edge),
@@ -160,6 +161,15 @@ def _formula(multiplier: float, timeout: _Seconds, window: _Seconds) -> str:
     return formula
 
 
+def _sam_queue_advice(queue: Resource) -> str:
+    """How to set what the queue SAM creates for `SqsSubscription: true` cannot be given."""
+    if queue.created_by is None:
+        return ""
+    return (". SAM creates this queue for SqsSubscription: true with the SQS defaults; declare "
+            "an AWS::SQS::Queue with the VisibilityTimeout and RedrivePolicy it needs and give "
+            "it as SqsSubscription QueueArn (!GetAtt) and QueueUrl (!Ref)")
+
+
 def queue_visibility_below_six_times_timeout(m: Model, rule: Rule) -> Iterator[Hit]:
     t = m.template
     multiplier = rule.option("visibility_multiplier")
@@ -176,7 +186,8 @@ def queue_visibility_below_six_times_timeout(m: Model, rule: Rule) -> Iterator[H
             yield rule.hit(
                 f"Queue '{queue.logical_id}' VisibilityTimeout {visibility} is under {formula} = "
                 f"{needed:g} s for function '{function.logical_id}': messages can become visible "
-                "again while a retry is still running and be processed twice",
+                "again while a retry is still running and be processed twice"
+                f"{_sam_queue_advice(queue)}",
                 visibility.place(),
                 queue.logical_id,
                 _related(timeout, edge),
@@ -219,7 +230,7 @@ def consumed_queue_without_dlq(m: Model, rule: Rule) -> Iterator[Hit]:
             yield rule.hit(
                 f"Queue '{queue_id}' is consumed by {_names(t, edges)} but has no "
                 "RedrivePolicy: a message that keeps failing is received again until its "
-                "retention period expires, then deleted",
+                f"retention period expires, then deleted{_sam_queue_advice(queue)}",
                 Place(queue.path, key=True),
                 queue_id,
                 [at_edge(edge, "consumer") for edge in edges],
