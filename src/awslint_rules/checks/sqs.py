@@ -351,6 +351,7 @@ def _on_success_sites(t: Template) -> Iterator[tuple[Path, Conditions]]:
 
 # `${Name}` in a `Sub`: a resource's Ref (`${Name.Attribute}` and `${!Literal}` are not)
 _SUB_NAMES = re.compile(r"\$\{([^}!.][^}.]*)\}")
+_SUB_QUEUE_URLS = re.compile(r"\$\{([^}!.][^}.]*)\.QueueUrl\}")
 
 
 def _queue_urls(t: Template, raw: Any) -> list[str]:
@@ -364,10 +365,16 @@ def _queue_urls(t: Template, raw: Any) -> list[str]:
     (function, argument), = raw.items()
     if function == "Ref":
         return [argument] if is_queue(argument) else []
+    if function == "Fn::GetAtt":  # the QueueUrl attribute is the URL too
+        name, _, attribute = argument.partition(".") if isinstance(argument, str) else (
+            (argument[0], ".", argument[1]) if isinstance(argument, list) and len(argument) == 2
+            else (None, "", None))
+        return [name] if attribute == "QueueUrl" and is_queue(name) else []
     if function == "Fn::Sub":
         text, variables = (argument if isinstance(argument, list) and len(argument) == 2
                            else (argument, {}))
-        names = _SUB_NAMES.findall(text) if isinstance(text, str) else []
+        names = [*_SUB_NAMES.findall(text), *_SUB_QUEUE_URLS.findall(text)] \
+            if isinstance(text, str) else []
         return [n for n in dict.fromkeys(names)
                 if is_queue(n) and n not in (variables if isinstance(variables, dict) else {})]
     if function == "Fn::Join" and isinstance(argument, list) and len(argument) == 2 \
@@ -398,7 +405,8 @@ def queue_url_arn_mixup(m: Model, rule: Rule) -> Iterator[Hit]:
                 key = _property_name(site)
                 yield rule.hit(
                     f"{key} takes an ARN, but this is the URL of queue '{queue_id}' (Ref of an "
-                    f"AWS::SQS::Queue returns its URL): use !GetAtt {queue_id}.Arn",
+                    f"AWS::SQS::Queue, like its QueueUrl attribute, returns its URL): use "
+                    f"!GetAtt {queue_id}.Arn",
                     Place(found.path),
                     t.declared_id(_owner_of(site)),
                     [Place(t.resources[queue_id].path, key=True, message="the queue")],
@@ -478,14 +486,19 @@ class _Kind:
 
 def _kinds(t: Template, logical_id: str | None, written: Any = None) -> list[Branch]:
     """Whether the queue or topic is FIFO, on each branch; a literal ARN outside the template is
-    FIFO when its name ends in `.fifo`; unknown gives nothing."""
+    FIFO when its name ends in `.fifo` (the names of FIFO queues and topics must), and a queue's
+    or topic's ARN that does not is standard; unknown gives nothing."""
     resource = t.resources.get(logical_id or "")
     if resource is None:
         text = t.resolver.text(written) if written is not None else None
-        if isinstance(text, str) and text.startswith("arn:") and text.endswith(".fifo"):
-            service = text.split(":")[2] if text.count(":") >= 5 else ""
-            label = {"sqs": "queue", "sns": "topic"}.get(service, "resource")
-            return [Branch(_Kind(True, f"{label} '{text.rsplit(':', 1)[-1]}'"))]
+        if not isinstance(text, str) or not text.startswith("arn:"):
+            return []
+        parts = text.split(":")
+        label = {"sqs": "queue", "sns": "topic"}.get(parts[2] if len(parts) > 2 else "")
+        if text.endswith(".fifo"):
+            return [Branch(_Kind(True, f"{label or 'resource'} '{parts[-1]}'"))]
+        if label is not None and len(parts) == 6 and parts[-1]:
+            return [Branch(_Kind(False, f"{label} '{parts[-1]}'"))]
         return []
     key = _FIFO_KEYS.get(resource.type)
     if key is None:
