@@ -132,7 +132,8 @@ def rule_queue_policy_missing(m: Model, rule: Rule) -> Iterator[Hit]:
                                         edge.owner):
             yield rule.hit(
                 f"{_who(t, edge)} sends to queue '{queue}', but no queue policy lets "
-                f"{EVENTS_PRINCIPAL} send to it: every event fails without a retry and is "
+                f"{EVENTS_PRINCIPAL} send to it for this rule: every event fails without a "
+                "retry and is "
                 f"dropped (or sent to the target's dead-letter queue). "
                 f"{_queue_policy_fix(queue, edge.owner)}",
                 _at_arn(t, edge),
@@ -150,7 +151,8 @@ def rule_queue_policy_missing(m: Model, rule: Rule) -> Iterator[Hit]:
                                         source):
             yield rule.hit(
                 f"The dead-letter queue '{queue}' of {_dead_letter_owner(edge)} has no queue "
-                f"policy that lets {EVENTS_PRINCIPAL} send to it: events EventBridge cannot "
+                f"policy that lets {EVENTS_PRINCIPAL} send to it for this rule: events "
+                "EventBridge cannot "
                 f"deliver are lost instead of kept. {_queue_policy_fix(queue, rule_id)}",
                 Place(edge.path),
                 edge.owner,

@@ -131,7 +131,8 @@ def sns_queue_policy_missing(m: Model, rule: Rule) -> Iterator[Hit]:
         endpoint = (*edge.settings, "Endpoint")
         yield rule.hit(
             f"{_subscription_name(t, edge)} delivers to queue '{queue}', but no queue policy "
-            f"lets {LAMBDA_PRINCIPAL} send to it: every delivery fails and the messages are "
+            f"lets {LAMBDA_PRINCIPAL} send to it for this topic: every delivery fails and the "
+            "messages are "
             f"discarded. {_queue_policy_fix(queue, LAMBDA_PRINCIPAL, topic)}",
             Place(endpoint) if t.prop_at(endpoint) is not None else Place(edge.path, key=True),
             edge.owner,
@@ -145,7 +146,8 @@ def sns_queue_policy_missing(m: Model, rule: Rule) -> Iterator[Hit]:
         topic = f"!Ref {topics[settings]}" if topics.get(settings) else "the topic's ARN"
         yield rule.hit(
             f"The dead-letter queue '{queue}' of {_dead_letter_owner(t, edge)} has no queue "
-            f"policy that lets {LAMBDA_PRINCIPAL} send to it: messages SNS cannot deliver are "
+            f"policy that lets {LAMBDA_PRINCIPAL} send to it for this topic: messages SNS "
+            "cannot deliver are "
             f"lost instead of kept. {_queue_policy_fix(queue, LAMBDA_PRINCIPAL, topic)}",
             _at_dead_letter_arn(t, edge),
             edge.owner,
