@@ -301,6 +301,8 @@ def _redrive_targets(w: _Wiring, raw: Any, path: Path) -> list[Located]:
     for policy in w.values(raw, path):
         sub = policy.value.get("Fn::Sub") if isinstance(policy.value, dict) \
             and len(policy.value) == 1 else None
+        if isinstance(policy.value, dict) and set(policy.value) == {"Fn::Join"}:
+            sub = join_as_sub(policy.value["Fn::Join"])
         if sub is not None:
             target = _sub_json_field(sub, "deadLetterTargetArn")
         else:
@@ -325,7 +327,28 @@ def _sub_json_field(sub: Any, key: str) -> Any:
     if not isinstance(value, str):
         return None
     value = re.sub(r"@@(\d+)@@", lambda m: tokens[int(m.group(1))], value)
+    whole = re.fullmatch(r"\$\{([^}!]*)\}", value)
+    if whole and isinstance(variables, dict) and whole.group(1) in variables:
+        return variables[whole.group(1)]  # `${Dlq}` with `Dlq: !GetAtt Queue.Arn`
     return {"Fn::Sub": [value, variables] if variables is not None else value}
+
+
+def join_as_sub(join: Any) -> list[Any] | None:
+    """An `Fn::Join` of strings and intrinsics (the older way to build a JSON document) as the
+    equivalent `Fn::Sub` argument: the text with `${JoinN}` for each intrinsic, and those."""
+    if not (isinstance(join, list) and len(join) == 2 and isinstance(join[0], str)
+            and isinstance(join[1], list)):
+        return None
+    variables: dict[str, Any] = {}
+    texts = []
+    for part in join[1]:
+        if isinstance(part, str):
+            texts.append(part.replace("${", "${!"))
+        else:
+            name = f"Join{len(variables)}"
+            variables[name] = part
+            texts.append("${" + name + "}")
+    return [join[0].join(texts), variables]
 
 
 def _arn_origin(w: _Wiring, raw: Any) -> str | None:

@@ -26,6 +26,7 @@ from ..graph import (
     TARGET_DLQ,
     TARGETS,
     Edge,
+    join_as_sub,
 )
 from ..intrinsics import (
     NO_VALUE,
@@ -753,12 +754,14 @@ _SUB_TOKEN = re.compile(r"\$\{[^}]*\}")  # any `${...}` of a Sub
 
 def _max_receive_counts(t: Template, queue: Resource) -> Iterator[Located]:
     """Each `maxReceiveCount` of the queue's RedrivePolicy (a mapping, a JSON string or a `Sub`
-    of one), on each `Fn::If` branch, located where it is written."""
+    or `Join` of one), on each `Fn::If` branch, located where it is written."""
     policy = t.prop(queue, "RedrivePolicy")
     if policy is None:
         return
     for found in alternatives(policy.raw, policy.path, (), t.known_conditions):
         value = found.value
+        if isinstance(value, dict) and set(value) == {"Fn::Join"}:
+            value = {"Fn::Sub": join_as_sub(value["Fn::Join"])}
         if isinstance(value, dict) and set(value) == {"Fn::Sub"}:
             sub = value["Fn::Sub"]
             value = sub[0] if isinstance(sub, list) and sub else sub
