@@ -241,11 +241,17 @@ def consumed_queue_without_dlq(m: Model, rule: Rule) -> Iterator[Hit]:
 
 def queue_without_dlq(m: Model, rule: Rule) -> Iterator[Hit]:
     t = m.template
-    consumed = {queue.logical_id for _, queue in _consumers(m)}
+    consumed: dict[str, list[Conditions]] = {}
+    for edge, queue in _consumers(m):
+        consumed.setdefault(queue.logical_id, []).append(edge.conditions)
     for queue in t.of_type(QUEUE):
-        if queue.logical_id in consumed or m.graph.is_dead_letter_target(queue.logical_id):
+        if m.graph.is_dead_letter_target(queue.logical_id):
             continue
         for absent in t.absent_when(t.prop(queue, "RedrivePolicy")):
+            # where Lambda consumes the queue, WA3003 reports it
+            if any(merge_conditions(absent.conditions, when) is not None
+                   for when in consumed.get(queue.logical_id, [])):
+                continue
             yield rule.hit(
                 f"Queue '{queue.logical_id}' has no RedrivePolicy and is not a dead-letter "
                 "queue: a message its consumers cannot process is received again until its "
