@@ -1,10 +1,10 @@
 """Poll wiring: the queue or stream a mapping (or a SAM event) reads, and its on-failure
 destination, written with `Fn::If` become one edge per branch, under that branch's condition; a
-mapping may name its function by name."""
+mapping may name its function by name; a SAM SNS event subscribes each topic of `Topic: !If`."""
 
 from __future__ import annotations
 
-from awslint_rules.graph import DEAD_LETTERS, INVOKES, build_graph
+from awslint_rules.graph import DEAD_LETTERS, INVOKES, PERMITS, SUBSCRIBES, build_graph
 from awslint_rules.load import load_document
 from awslint_rules.template import Template
 
@@ -88,3 +88,26 @@ Resources:
 """), {}))
     polled = sorted((e.owner, e.target, e.qualifier) for e in graph.of_kind(INVOKES))
     assert polled == [("ByAlias", "Fn", "live"), ("ByName", "Fn", None), ("Elsewhere", None, None)]
+
+
+def test_a_sam_sns_event_subscribes_each_topic_of_an_if():
+    graph = build_graph(Template(load_document("t.yaml", b"""\
+Transform: AWS::Serverless-2016-10-31
+Conditions:
+  P: !Equals [!Ref AWS::Region, us-east-1]
+Resources:
+  A: {Type: AWS::SNS::Topic}
+  B: {Type: AWS::SNS::Topic}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: a.b
+      CodeUri: .
+      Events:
+        Notes: {Type: SNS, Properties: {Topic: !If [P, !Ref A, !Ref B]}}
+"""), {}))
+    subscribed = sorted((e.source, e.target, e.conditions) for e in graph.of_kind(SUBSCRIBES))
+    permitted = sorted((e.source, e.conditions) for e in graph.of_kind(PERMITS))
+    assert subscribed == [("A", "Fn", (("P", True),)), ("B", "Fn", (("P", False),))]
+    assert permitted == [("A", (("P", True),)), ("B", (("P", False),))]

@@ -502,7 +502,6 @@ def _sam_function_event(w: _Wiring, r: Resource, name: str, event: dict[str, Any
     settings: Path = (*path, "Properties")
     kind = event["Type"]
     source = w.resource_id(props.get(row.source_key)) if row.source_key else None
-    topic = source if kind == "SNS" else None
     origin, mode, principal = row.origin, row.mode, row.principal
     permitted: str | None = r.logical_id
     if kind == "HttpApi" and not is_default_http_route(props):
@@ -511,7 +510,14 @@ def _sam_function_event(w: _Wiring, r: Resource, name: str, event: dict[str, Any
         settings, modes = _body_integration(w, r, row, props, settings)
     else:
         modes = [mode]
+    # `Topic: !If [...]`: one subscription per branch
+    topics: list[tuple[str | None, Conditions]] = [
+        (w.resource_id(found.value), found.conditions)
+        for found in w.values(props.get("Topic"), (*settings, "Topic"))
+    ] if kind == "SNS" else []
+    sources: list[tuple[str | None, Conditions]] = [(source, ())]
     if kind == "SNS":
+        sources = topics
         endpoint, protocol = r.logical_id, "lambda"
         subscription = props.get("SqsSubscription")
         if subscription not in (None, False, "false"):
@@ -523,7 +529,10 @@ def _sam_function_event(w: _Wiring, r: Resource, name: str, event: dict[str, Any
             source = endpoint = permitted = (
                 w.resource_id(queue_arn) if queue_arn is not None else own_queue
             )
-        w.add(SUBSCRIBES, topic, endpoint, r, path, settings, protocol=protocol, sam_event=kind)
+            sources = [(source, ())]
+        for subscribed, chosen in topics:
+            w.add(SUBSCRIBES, subscribed, endpoint, r, path, settings, protocol=protocol,
+                  sam_event=kind, conditions=chosen)
         for redrive in _redrive_targets(w, props.get("RedrivePolicy"), (*settings,
                                                                        "RedrivePolicy")):
             w.dead_letter(r, redrive.value, redrive.path, SUBSCRIPTION_DLQ, redrive.conditions)
@@ -533,7 +542,6 @@ def _sam_function_event(w: _Wiring, r: Resource, name: str, event: dict[str, Any
     if row.rule:
         for conditions in enabled:
             _sam_rule_target(w, r, name, kind, row, props, conditions)
-    sources: list[tuple[str | None, Conditions]] = [(source, ())]
     if row.mode == POLL and kind != "SNS" and row.source_key:  # `Queue: !If [...]`...
         sources = [(w.resource_id(found.value), found.conditions) for found in
                    w.values(props.get(row.source_key), (*settings, row.source_key))]
@@ -546,9 +554,11 @@ def _sam_function_event(w: _Wiring, r: Resource, name: str, event: dict[str, Any
                       conditions=merged)
     if principal:
         # SAM limits the permission (SourceArn) to the topic, or to the rule it creates
-        allowed = topic if kind == "SNS" else f"{r.logical_id}{name}" if row.rule else None
-        w.add(PERMITS, allowed, permitted, r, path, settings, principal=principal,
-              sam_event=kind)
+        allowed = [(f"{r.logical_id}{name}" if row.rule else None, ())] if kind != "SNS" \
+            else topics
+        for source_arn, chosen in allowed:
+            w.add(PERMITS, source_arn, permitted, r, path, settings, principal=principal,
+                  sam_event=kind, conditions=chosen)
     if kind == "S3":  # SAM writes the notification into the bucket (and makes it DependsOn)
         w.add(NOTIFIES, source, r.logical_id, r, path, settings, origin="s3",
               protocol="lambda", sam_event=kind)
