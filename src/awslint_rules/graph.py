@@ -763,11 +763,12 @@ def _topic(w: _Wiring, r: Resource) -> None:
 
 def _target(w: _Wiring, r: Resource, target: Located, origin: str, scheduled: bool) -> None:
     """A rule's or schedule's target: any resource, a function also invoked asynchronously."""
-    arn = _mapping(target.value).get("Arn")
-    w.add(TARGETS, r.logical_id, w.resource_id(arn), r, target.path, origin=origin,
-          scheduled=scheduled, conditions=target.conditions)
-    w.invoke(w.function(arn), r.logical_id, r, target.path, origin=origin, mode=ASYNC,
-             scheduled=scheduled, conditions=target.conditions)
+    arn_path = (*target.path, "Arn")
+    for arn in w.values(_mapping(target.value).get("Arn"), arn_path, target.conditions):
+        w.add(TARGETS, r.logical_id, w.resource_id(arn.value), r, target.path, origin=origin,
+              scheduled=scheduled, conditions=arn.conditions)
+        w.invoke(w.function(arn.value), r.logical_id, r, target.path, origin=origin,
+                 mode=ASYNC, scheduled=scheduled, conditions=arn.conditions)
     for config in w.values(_mapping(target.value).get("DeadLetterConfig"),
                            (*target.path, "DeadLetterConfig"), target.conditions):
         w.dead_letter(r, _mapping(config.value).get("Arn"), (*config.path, "Arn"), TARGET_DLQ,

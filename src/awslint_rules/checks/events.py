@@ -4,12 +4,14 @@ the permissions and queue policies EventBridge needs to deliver."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from .. import sam
 from ..catalog import Rule
 from ..findings import Hit, Place
 from ..graph import DEAD_LETTERS, INVOKES, TARGET_DLQ, TARGETS, Edge
 from ..intrinsics import within
+from ..load import Path
 from ..model import Model
 from ..sam import SAM_FUNCTION
 from ..template import QUEUE, Template
@@ -31,11 +33,17 @@ SCHEDULE_DROPS = (
 
 def rule_target_without_dlq(m: Model, rule: Rule) -> Iterator[Hit]:
     include_schedules = rule.option("include_schedules")
+    # a target whose `Arn` is an `Fn::If` is one edge per branch: one target, checked once
+    targets: dict[tuple[str, Path], Edge] = {}
     for edge in m.graph.of_kind(TARGETS):
         if edge.origin not in ("events", "scheduler"):
             continue
         if edge.scheduled and not include_schedules:
             continue
+        known = targets.get((edge.owner, edge.path))
+        targets[(edge.owner, edge.path)] = edge if known is None else replace(
+            known, conditions=tuple(c for c in known.conditions if c in edge.conditions))
+    for edge in targets.values():
         yield from _without_dlq(m.template, rule, edge)
 
 
