@@ -164,3 +164,33 @@ Resources:
         ("Worker", "Topic", "sns.amazonaws.com"),
         ("Worker", "WorkerNightly", "events.amazonaws.com"),  # the rule SAM creates
     ]
+
+
+def test_a_queue_policy_limited_by_source_arn_permits_from_those_sources_only():
+    graph = _graph("""\
+Resources:
+  Q: {Type: AWS::SQS::Queue}
+  T: {Type: AWS::SNS::Topic}
+  R: {Type: AWS::Events::Rule, Properties: {ScheduleExpression: rate(1 hour)}}
+  Policy:
+    Type: AWS::SQS::QueuePolicy
+    Properties:
+      Queues: [!Ref Q]
+      PolicyDocument:
+        Statement:
+          - Effect: Allow
+            Principal: {Service: sns.amazonaws.com}
+            Action: sqs:SendMessage
+            Condition: {ArnEquals: {aws:SourceArn: !Ref T}}
+          - Effect: Allow
+            Principal: {Service: events.amazonaws.com}
+            Action: sqs:SendMessage
+            Condition: {ArnEqualsIfExists: {"AWS:SourceArn": [!GetAtt R.Arn, !GetAtt T.Arn]}}
+          - Effect: Allow
+            Principal: {Service: s3.amazonaws.com}
+            Action: sqs:SendMessage
+            Condition: {ArnLike: {aws:SourceArn: "arn:aws:s3:::uploads-*"}}
+""")
+    edges = sorted((e.principal, e.source or "") for e in graph.of_kind(PERMITS))
+    assert edges == [("events.amazonaws.com", "R"), ("events.amazonaws.com", "T"),
+                     ("s3.amazonaws.com", ""), ("sns.amazonaws.com", "T")]

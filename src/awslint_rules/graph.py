@@ -301,6 +301,8 @@ def _redrive_targets(w: _Wiring, raw: Any, path: Path) -> list[Located]:
     for policy in w.values(raw, path):
         sub = policy.value.get("Fn::Sub") if isinstance(policy.value, dict) \
             and len(policy.value) == 1 else None
+        if isinstance(policy.value, dict) and set(policy.value) == {"Fn::Join"}:
+            sub = join_as_sub(policy.value["Fn::Join"])
         if sub is not None:
             target = _sub_json_field(sub, "deadLetterTargetArn")
         else:
@@ -325,7 +327,28 @@ def _sub_json_field(sub: Any, key: str) -> Any:
     if not isinstance(value, str):
         return None
     value = re.sub(r"@@(\d+)@@", lambda m: tokens[int(m.group(1))], value)
+    whole = re.fullmatch(r"\$\{([^}!]*)\}", value)
+    if whole and isinstance(variables, dict) and whole.group(1) in variables:
+        return variables[whole.group(1)]  # `${Dlq}` with `Dlq: !GetAtt Queue.Arn`
     return {"Fn::Sub": [value, variables] if variables is not None else value}
+
+
+def join_as_sub(join: Any) -> list[Any] | None:
+    """An `Fn::Join` of strings and intrinsics (the older way to build a JSON document) as the
+    equivalent `Fn::Sub` argument: the text with `${JoinN}` for each intrinsic, and those."""
+    if not (isinstance(join, list) and len(join) == 2 and isinstance(join[0], str)
+            and isinstance(join[1], list)):
+        return None
+    variables: dict[str, Any] = {}
+    texts = []
+    for part in join[1]:
+        if isinstance(part, str):
+            texts.append(part.replace("${", "${!"))
+        else:
+            name = f"Join{len(variables)}"
+            variables[name] = part
+            texts.append("${" + name + "}")
+    return [join[0].join(texts), variables]
 
 
 def _arn_origin(w: _Wiring, raw: Any) -> str | None:
@@ -349,16 +372,35 @@ def _arn_origin(w: _Wiring, raw: Any) -> str | None:
 
 def _event_source_mapping(w: _Wiring, r: Resource) -> None:
     props = r.properties
-    source = props.get("EventSourceArn")
-    origin = "kafka" if "SelfManagedEventSource" in props else _arn_origin(w, source)
     # Kept when the function is outside the template: the mapping's own settings still count.
-    function, qualifier = w.function(props.get("FunctionName")) or (None, None)
-    w.add(INVOKES, w.resource_id(source), function, r, r.path, r.properties_path,
-          origin=origin or "unknown", mode=POLL, qualifier=qualifier)
-    on_failure = _mapping(_mapping(props.get("DestinationConfig")).get("OnFailure"))
-    w.dead_letter(r, on_failure.get("Destination"),
-                  (*r.properties_path, "DestinationConfig", "OnFailure", "Destination"),
-                  MAPPING_ON_FAILURE)
+    raw = props.get("FunctionName")
+    function, qualifier = w.function(raw) or _function_by_name(w, raw) or (None, None)
+    for source in w.values(props.get("EventSourceArn"), (*r.properties_path, "EventSourceArn")):
+        origin = "kafka" if "SelfManagedEventSource" in props else _arn_origin(w, source.value)
+        w.add(INVOKES, w.resource_id(source.value), function, r, r.path, r.properties_path,
+              origin=origin or "unknown", mode=POLL, qualifier=qualifier,
+              conditions=source.conditions)
+    _on_failure_destination(w, r, props.get("DestinationConfig"),
+                            (*r.properties_path, "DestinationConfig"), ("Destination",))
+
+
+def _function_by_name(w: _Wiring, raw: Any) -> tuple[str, str | None] | None:
+    """`FunctionName: my-function` (or `my-function:alias`): a function of this template."""
+    name = w.t.resolver.text(raw)
+    if not name or name.startswith("arn:") or name.count(":") > 1:
+        return None
+    base, _, qualifier = name.partition(":")
+    found = w.named_function(base)
+    return (found[0], w.qualifier(qualifier) if qualifier else None) if found else None
+
+
+def _on_failure_destination(w: _Wiring, owner: Resource, raw: Any, path: Path,
+                            tail: tuple[str, ...]) -> None:
+    """A mapping's `DestinationConfig.OnFailure`, on each `Fn::If` branch of the config."""
+    for config in w.values(raw, path):
+        on_failure = _mapping(_mapping(config.value).get("OnFailure"))
+        w.dead_letter(owner, on_failure.get("Destination"), (*config.path, "OnFailure", *tail),
+                      MAPPING_ON_FAILURE, config.conditions)
 
 
 def _lambda_function(w: _Wiring, r: Resource) -> None:
@@ -477,7 +519,6 @@ def _sam_function_event(w: _Wiring, r: Resource, name: str, event: dict[str, Any
     settings: Path = (*path, "Properties")
     kind = event["Type"]
     source = w.resource_id(props.get(row.source_key)) if row.source_key else None
-    topic = source if kind == "SNS" else None
     origin, mode, principal = row.origin, row.mode, row.principal
     permitted: str | None = r.logical_id
     if kind == "HttpApi" and not is_default_http_route(props):
@@ -486,7 +527,14 @@ def _sam_function_event(w: _Wiring, r: Resource, name: str, event: dict[str, Any
         settings, modes = _body_integration(w, r, row, props, settings)
     else:
         modes = [mode]
+    # `Topic: !If [...]`: one subscription per branch
+    topics: list[tuple[str | None, Conditions]] = [
+        (w.resource_id(found.value), found.conditions)
+        for found in w.values(props.get("Topic"), (*settings, "Topic"))
+    ] if kind == "SNS" else []
+    sources: list[tuple[str | None, Conditions]] = [(source, ())]
     if kind == "SNS":
+        sources = topics
         endpoint, protocol = r.logical_id, "lambda"
         subscription = props.get("SqsSubscription")
         if subscription not in (None, False, "false"):
@@ -498,27 +546,36 @@ def _sam_function_event(w: _Wiring, r: Resource, name: str, event: dict[str, Any
             source = endpoint = permitted = (
                 w.resource_id(queue_arn) if queue_arn is not None else own_queue
             )
-        w.add(SUBSCRIBES, topic, endpoint, r, path, settings, protocol=protocol, sam_event=kind)
+            sources = [(source, ())]
+        for subscribed, chosen in topics:
+            w.add(SUBSCRIBES, subscribed, endpoint, r, path, settings, protocol=protocol,
+                  sam_event=kind, conditions=chosen)
         for redrive in _redrive_targets(w, props.get("RedrivePolicy"), (*settings,
                                                                        "RedrivePolicy")):
             w.dead_letter(r, redrive.value, redrive.path, SUBSCRIPTION_DLQ, redrive.conditions)
-    on_failure = _mapping(_mapping(props.get("DestinationConfig")).get("OnFailure"))
-    w.dead_letter(r, on_failure.get("Destination"),
-                  (*settings, "DestinationConfig", "OnFailure"), MAPPING_ON_FAILURE)
+    _on_failure_destination(w, r, props.get("DestinationConfig"),
+                            (*settings, "DestinationConfig"), ())
     enabled = _sam_event_enabled(w, row, props)
     if row.rule:
         for conditions in enabled:
             _sam_rule_target(w, r, name, kind, row, props, conditions)
+    if row.mode == POLL and kind != "SNS" and row.source_key:  # `Queue: !If [...]`...
+        sources = [(w.resource_id(found.value), found.conditions) for found in
+                   w.values(props.get(row.source_key), (*settings, row.source_key))]
     for conditions in enabled:
-        for each in modes:
-            w.add(INVOKES, source, r.logical_id, r, path, settings, origin=origin, mode=each,
-                  sam_event=kind, qualifier=alias, scheduled=row.scheduled,
-                  conditions=conditions)
+        for polled, chosen in sources:
+            merged = merge_conditions(conditions, chosen)
+            for each in modes if merged is not None else ():
+                w.add(INVOKES, polled, r.logical_id, r, path, settings, origin=origin,
+                      mode=each, sam_event=kind, qualifier=alias, scheduled=row.scheduled,
+                      conditions=merged)
     if principal:
         # SAM limits the permission (SourceArn) to the topic, or to the rule it creates
-        allowed = topic if kind == "SNS" else f"{r.logical_id}{name}" if row.rule else None
-        w.add(PERMITS, allowed, permitted, r, path, settings, principal=principal,
-              sam_event=kind)
+        allowed = [(f"{r.logical_id}{name}" if row.rule else None, ())] if kind != "SNS" \
+            else topics
+        for source_arn, chosen in allowed:
+            w.add(PERMITS, source_arn, permitted, r, path, settings, principal=principal,
+                  sam_event=kind, conditions=chosen)
     if kind == "S3":  # SAM writes the notification into the bucket (and makes it DependsOn)
         w.add(NOTIFIES, source, r.logical_id, r, path, settings, origin="s3",
               protocol="lambda", sam_event=kind)
@@ -797,11 +854,12 @@ def _topic(w: _Wiring, r: Resource) -> None:
 
 def _target(w: _Wiring, r: Resource, target: Located, origin: str, scheduled: bool) -> None:
     """A rule's or schedule's target: any resource, a function also invoked asynchronously."""
-    arn = _mapping(target.value).get("Arn")
-    w.add(TARGETS, r.logical_id, w.resource_id(arn), r, target.path, origin=origin,
-          scheduled=scheduled, conditions=target.conditions)
-    w.invoke(w.function(arn), r.logical_id, r, target.path, origin=origin, mode=ASYNC,
-             scheduled=scheduled, conditions=target.conditions)
+    arn_path = (*target.path, "Arn")
+    for arn in w.values(_mapping(target.value).get("Arn"), arn_path, target.conditions):
+        w.add(TARGETS, r.logical_id, w.resource_id(arn.value), r, target.path, origin=origin,
+              scheduled=scheduled, conditions=arn.conditions)
+        w.invoke(w.function(arn.value), r.logical_id, r, target.path, origin=origin,
+                 mode=ASYNC, scheduled=scheduled, conditions=arn.conditions)
     for config in w.values(_mapping(target.value).get("DeadLetterConfig"),
                            (*target.path, "DeadLetterConfig"), target.conditions):
         w.dead_letter(r, _mapping(config.value).get("Arn"), (*config.path, "Arn"), TARGET_DLQ,
@@ -933,33 +991,61 @@ def _queue(w: _Wiring, r: Resource) -> None:
 def _resource_policy(key: str, single: bool = False) -> Builder:
     """Queue and topic policies (`Queues`/`Topics` lists; the inline policies' one `Queue`/
     `Topic`): a PERMITS edge per service the policy allows, ANY_PRINCIPAL for `*`, and
-    UNKNOWN_PRINCIPAL when a statement cannot be read (an intrinsic): it may allow anyone."""
+    UNKNOWN_PRINCIPAL when a statement cannot be read (an intrinsic): it may allow anyone. The
+    edge's source is the resource of this template the statement's `aws:SourceArn` limits it to
+    (None: any source)."""
     def build(w: _Wiring, r: Resource) -> None:
-        services = sorted(_allowed_services(r.properties.get("PolicyDocument")))
+        grants = sorted(_allowed_services(w, r.properties.get("PolicyDocument")),
+                        key=lambda grant: (grant[0], grant[1] or ""))
         raw = r.properties.get(key)
         listed = [raw] if single and raw is not None else raw
         for item in w.items(listed, (*r.properties_path, key)):
             target = w.resource_id(item.value)
-            for service in services:
-                w.add(PERMITS, None, target, r, r.path, r.properties_path, principal=service,
+            for service, source in grants:
+                w.add(PERMITS, source, target, r, r.path, r.properties_path, principal=service,
                       conditions=item.conditions)
 
     return build
 
 
-def _allowed_services(document: Any) -> set[str]:
-    """The service principals a policy document allows (UNKNOWN_PRINCIPAL: some that cannot
-    be told, under an intrinsic or in a statement that cannot be read)."""
+def _allowed_services(w: _Wiring, document: Any) -> set[tuple[str, str | None]]:
+    """The (service principal, source) pairs a policy document allows (UNKNOWN_PRINCIPAL: some
+    that cannot be told, under an intrinsic or in a statement that cannot be read)."""
     statements = _json_mapping(document).get("Statement")  # None under an intrinsic
     statements = statements if isinstance(statements, list) else [statements]
-    services: set[str] = set()
+    grants: set[tuple[str, str | None]] = set()
     for statement in statements:
         effect = _mapping(statement).get("Effect")
         if not isinstance(statement, dict) or effect not in ("Allow", "Deny"):
-            services.add(UNKNOWN_PRINCIPAL)
+            grants.add((UNKNOWN_PRINCIPAL, None))
         elif effect == "Allow":
-            services.update(_principal_services(statement.get("Principal")))
-    return services
+            sources = _source_arns(w, statement.get("Condition"))
+            grants.update((service, source) for service in
+                          _principal_services(statement.get("Principal")) for source in sources)
+    return grants
+
+
+# The condition operators that compare `aws:SourceArn` with the ARNs of given resources.
+SOURCE_ARN_OPERATORS = frozenset({"ArnEquals", "ArnLike", "StringEquals", "StringLike"})
+
+
+def _source_arns(w: _Wiring, condition: Any) -> list[str | None]:
+    """The resources of this template a statement's `aws:SourceArn` condition limits it to:
+    [None] when it has none, or names anything else (an ARN pattern, a parameter...)."""
+    limits: list[set[str]] = []
+    for operator, tests in _mapping(condition).items():
+        if str(operator).removesuffix("IfExists") not in SOURCE_ARN_OPERATORS:
+            continue
+        for key, value in _mapping(tests).items():
+            if str(key).lower() != "aws:sourcearn":
+                continue
+            named = [w.resource_id(v) for v in (value if isinstance(value, list) else [value])]
+            if not named or None in named:
+                return [None]
+            limits.append({n for n in named if n is not None})
+    if not limits:
+        return [None]
+    return sorted(set.intersection(*limits))
 
 
 def _principal_services(principal: Any) -> list[str]:

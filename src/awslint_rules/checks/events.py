@@ -4,13 +4,14 @@ the permissions and queue policies EventBridge needs to deliver."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from dataclasses import replace
 
 from .. import sam
 from ..catalog import Rule
 from ..findings import Hit, Place
 from ..graph import DEAD_LETTERS, INVOKES, TARGET_DLQ, TARGETS, Edge
-from ..intrinsics import Branch, Conditions, merge_conditions, within
+from ..intrinsics import within
+from ..load import Path
 from ..model import Model
 from ..sam import SAM_FUNCTION
 from ..template import QUEUE, Template
@@ -32,14 +33,18 @@ SCHEDULE_DROPS = (
 
 def rule_target_without_dlq(m: Model, rule: Rule) -> Iterator[Hit]:
     include_schedules = rule.option("include_schedules")
+    # a target whose `Arn` is an `Fn::If` is one edge per branch: one target, checked once
+    targets: dict[tuple[str, Path], Edge] = {}
     for edge in m.graph.of_kind(TARGETS):
         if edge.origin not in ("events", "scheduler"):
             continue
         if edge.scheduled and not include_schedules:
             continue
+        known = targets.get((edge.owner, edge.path))
+        targets[(edge.owner, edge.path)] = edge if known is None else replace(
+            known, conditions=tuple(c for c in known.conditions if c in edge.conditions))
+    for edge in targets.values():
         yield from _without_dlq(m.template, rule, edge)
-        if edge.origin == "scheduler":
-            yield from _fifo_dead_letter(m.template, rule, edge)
 
 
 def _who(t: Template, edge: Edge) -> str:
@@ -70,41 +75,6 @@ def _without_dlq(t: Template, rule: Rule, edge: Edge) -> Iterator[Hit]:
             edge.owner,
             when=branch.conditions,
         )
-
-
-def _fifo_dead_letter(t: Template, rule: Rule, edge: Edge) -> Iterator[Hit]:
-    """EventBridge Scheduler does not support a FIFO queue as a schedule's dead-letter queue."""
-    arn_path = (*edge.settings, "DeadLetterConfig", "Arn")
-    place = arn_path if t.prop_at(arn_path) is not None else (*edge.settings, "DeadLetterConfig")
-    seen: set[tuple[str, Conditions]] = set()
-    arns = t.values_along(t.prop_at(edge.settings), ("DeadLetterConfig", "Arn"))
-    for branch in within(arns, edge.conditions):
-        for queue, when in _fifo_queues(t, branch):
-            if (queue, when) in seen:
-                continue
-            seen.add((queue, when))
-            yield rule.hit(
-                f"{_who(t, edge)} uses FIFO queue {queue} as its dead-letter queue: EventBridge "
-                "Scheduler only supports standard queues as dead-letter queues",
-                Place(place),
-                edge.owner,
-                when=when,
-            )
-
-
-def _fifo_queues(t: Template, branch: Branch) -> Iterator[tuple[str, Conditions]]:
-    value: Any = branch.value
-    if isinstance(value, str) and value.startswith("arn:") and value.endswith(".fifo"):
-        yield f"'{value.rsplit(':', 1)[-1]}'", branch.conditions
-        return
-    ref = getattr(value, "logical_id", None)
-    queue = t.resources.get(ref) if isinstance(ref, str) else None
-    if queue is None or queue.type != QUEUE:
-        return
-    for fifo in t.branches(queue.properties.get("FifoQueue")):
-        merged = merge_conditions(branch.conditions, fifo.conditions)
-        if merged is not None and str(fifo.value).lower() == "true":
-            yield f"'{queue.logical_id}'", merged
 
 
 EVENTS_PRINCIPAL = "events.amazonaws.com"
@@ -166,10 +136,12 @@ def rule_queue_policy_missing(m: Model, rule: Rule) -> Iterator[Hit]:
         queue = _queue(t, edge.target)
         if edge.origin != "events" or edge.sam_event or queue is None or _has_role(t, edge):
             continue
-        for when in grants.missing_when(queue, "queue", EVENTS_PRINCIPAL, edge.conditions):
+        for when in grants.missing_when(queue, "queue", EVENTS_PRINCIPAL, edge.conditions,
+                                        edge.owner):
             yield rule.hit(
                 f"{_who(t, edge)} sends to queue '{queue}', but no queue policy lets "
-                f"{EVENTS_PRINCIPAL} send to it: every event fails without a retry and is "
+                f"{EVENTS_PRINCIPAL} send to it for this rule: every event fails without a "
+                "retry and is "
                 f"dropped (or sent to the target's dead-letter queue). "
                 f"{_queue_policy_fix(queue, edge.owner)}",
                 _at_arn(t, edge),
@@ -182,10 +154,13 @@ def rule_queue_policy_missing(m: Model, rule: Rule) -> Iterator[Hit]:
         if edge.role != TARGET_DLQ or queue is None or not _rule_delivers(t, edge):
             continue
         rule_id = edge.owner + (_sam_event_name(edge) or "")  # SAM names its rule so
-        for when in grants.missing_when(queue, "queue", EVENTS_PRINCIPAL, edge.conditions):
+        source = None if _sam_event_name(edge) else edge.owner
+        for when in grants.missing_when(queue, "queue", EVENTS_PRINCIPAL, edge.conditions,
+                                        source):
             yield rule.hit(
                 f"The dead-letter queue '{queue}' of {_dead_letter_owner(edge)} has no queue "
-                f"policy that lets {EVENTS_PRINCIPAL} send to it: events EventBridge cannot "
+                f"policy that lets {EVENTS_PRINCIPAL} send to it for this rule: events "
+                "EventBridge cannot "
                 f"deliver are lost instead of kept. {_queue_policy_fix(queue, rule_id)}",
                 Place(edge.path),
                 edge.owner,

@@ -9,6 +9,7 @@ from ..catalog import Rule
 from ..findings import Hit, Place
 from ..graph import DEAD_LETTERS, INVOKES, SUBSCRIBES, SUBSCRIPTION_DLQ, Edge
 from ..intrinsics import Branch, Conditions, combine, within
+from ..load import Path
 from ..model import Model
 from ..template import QUEUE, Template
 from .access import Grants, at_resource, function_name
@@ -104,15 +105,15 @@ def _queue_policy_fix(queue: str, principal: str, source: str) -> str:
 
 
 def _unpermitted_queues(m: Model, grants: Grants, edges: Iterator[Edge], principal: str,
-                        ) -> Iterator[tuple[Edge, str, Conditions]]:
+                        topics: dict[Path, str | None]) -> Iterator[tuple[Edge, str, Conditions]]:
     """(edge, queue, when) for each edge into a queue of this template that `principal` may
-    not send to."""
+    not send to from the edge's topic."""
     t = m.template
     for edge in edges:
         queue = t.resources.get(edge.target) if edge.target else None
         if queue is None or queue.type != QUEUE:
             continue
-        topic = edge.source if edge.kind == SUBSCRIBES else None
+        topic = edge.source if edge.kind == SUBSCRIBES else topics.get(_settings_of(edge))
         for when in grants.missing_when(queue.logical_id, "queue", principal, edge.conditions,
                                         topic):
             yield edge, queue.logical_id, when
@@ -124,12 +125,14 @@ def sns_queue_policy_missing(m: Model, rule: Rule) -> Iterator[Hit]:
     # a subscription's settings -> its topic (a DLQ is declared in the settings' RedrivePolicy)
     topics = {edge.settings: edge.source for edge in m.graph.of_kind(SUBSCRIBES)}
     subscriptions = (e for e in m.graph.of_kind(SUBSCRIBES) if e.protocol == "sqs")
-    for edge, queue, when in _unpermitted_queues(m, grants, subscriptions, LAMBDA_PRINCIPAL):
+    for edge, queue, when in _unpermitted_queues(m, grants, subscriptions, LAMBDA_PRINCIPAL,
+                                                 topics):
         topic = f"!Ref {edge.source}" if edge.source else "the topic's ARN"
         endpoint = (*edge.settings, "Endpoint")
         yield rule.hit(
             f"{_subscription_name(t, edge)} delivers to queue '{queue}', but no queue policy "
-            f"lets {LAMBDA_PRINCIPAL} send to it: every delivery fails and the messages are "
+            f"lets {LAMBDA_PRINCIPAL} send to it for this topic: every delivery fails and the "
+            "messages are "
             f"discarded. {_queue_policy_fix(queue, LAMBDA_PRINCIPAL, topic)}",
             Place(endpoint) if t.prop_at(endpoint) is not None else Place(edge.path, key=True),
             edge.owner,
@@ -137,19 +140,33 @@ def sns_queue_policy_missing(m: Model, rule: Rule) -> Iterator[Hit]:
             when,
         )
     dead_letters = (e for e in m.graph.of_kind(DEAD_LETTERS) if e.role == SUBSCRIPTION_DLQ)
-    for edge, queue, when in _unpermitted_queues(m, grants, dead_letters, LAMBDA_PRINCIPAL):
-        settings = edge.path[:edge.path.index("RedrivePolicy")] \
-            if "RedrivePolicy" in edge.path else edge.path
+    for edge, queue, when in _unpermitted_queues(m, grants, dead_letters, LAMBDA_PRINCIPAL,
+                                                 topics):
+        settings = _settings_of(edge)
         topic = f"!Ref {topics[settings]}" if topics.get(settings) else "the topic's ARN"
         yield rule.hit(
             f"The dead-letter queue '{queue}' of {_dead_letter_owner(t, edge)} has no queue "
-            f"policy that lets {LAMBDA_PRINCIPAL} send to it: messages SNS cannot deliver are "
+            f"policy that lets {LAMBDA_PRINCIPAL} send to it for this topic: messages SNS "
+            "cannot deliver are "
             f"lost instead of kept. {_queue_policy_fix(queue, LAMBDA_PRINCIPAL, topic)}",
-            Place(edge.path),
+            _at_dead_letter_arn(t, edge),
             edge.owner,
             at_resource(m, queue, "the dead-letter queue"),
             when,
         )
+
+
+def _at_dead_letter_arn(t: Template, edge: Edge) -> Place:
+    """The `deadLetterTargetArn` of a RedrivePolicy written as a mapping, else the policy."""
+    arn = (*edge.path, "deadLetterTargetArn")
+    return Place(arn) if t.prop_at(arn) is not None else Place(edge.path)
+
+
+def _settings_of(edge: Edge) -> Path:
+    """The settings of the subscription a dead-letter edge is declared in (its RedrivePolicy's
+    parent)."""
+    return edge.path[:edge.path.index("RedrivePolicy")] if "RedrivePolicy" in edge.path \
+        else edge.path
 
 
 def _dead_letter_owner(t: Template, edge: Edge) -> str:

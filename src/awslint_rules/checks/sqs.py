@@ -17,6 +17,7 @@ from ..graph import (
     FUNCTION_ON_FAILURE,
     INVOKES,
     NO_VALUE_REF,
+    NOTIFIES,
     POLL,
     QUEUE_REDRIVE,
     READS,
@@ -25,6 +26,7 @@ from ..graph import (
     TARGET_DLQ,
     TARGETS,
     Edge,
+    join_as_sub,
 )
 from ..intrinsics import (
     NO_VALUE,
@@ -134,7 +136,8 @@ def queue_visibility_below_function_timeout(m: Model, rule: Rule) -> Iterator[Hi
                 yield rule.hit(
                     f"Queue '{queue.logical_id}' VisibilityTimeout {visibility} is below "
                     f"function '{function.logical_id}' Timeout {timeout}: Lambda rejects the "
-                    f"event source mapping and the deployment fails; {_advice(timeout, window)}",
+                    f"event source mapping and the deployment fails; {_advice(timeout, window)}"
+                    f"{_sam_queue_advice(queue)}",
                     visibility.place(),
                     queue.logical_id,
                     _related(timeout, edge),
@@ -159,6 +162,15 @@ def _formula(multiplier: float, timeout: _Seconds, window: _Seconds) -> str:
     return formula
 
 
+def _sam_queue_advice(queue: Resource) -> str:
+    """How to set what the queue SAM creates for `SqsSubscription: true` cannot be given."""
+    if queue.created_by is None:
+        return ""
+    return (". SAM creates this queue for SqsSubscription: true with the SQS defaults; declare "
+            "an AWS::SQS::Queue with the VisibilityTimeout and RedrivePolicy it needs and give "
+            "it as SqsSubscription QueueArn (!GetAtt) and QueueUrl (!Ref)")
+
+
 def queue_visibility_below_six_times_timeout(m: Model, rule: Rule) -> Iterator[Hit]:
     t = m.template
     multiplier = rule.option("visibility_multiplier")
@@ -175,7 +187,8 @@ def queue_visibility_below_six_times_timeout(m: Model, rule: Rule) -> Iterator[H
             yield rule.hit(
                 f"Queue '{queue.logical_id}' VisibilityTimeout {visibility} is under {formula} = "
                 f"{needed:g} s for function '{function.logical_id}': messages can become visible "
-                "again while a retry is still running and be processed twice",
+                "again while a retry is still running and be processed twice"
+                f"{_sam_queue_advice(queue)}",
                 visibility.place(),
                 queue.logical_id,
                 _related(timeout, edge),
@@ -218,7 +231,7 @@ def consumed_queue_without_dlq(m: Model, rule: Rule) -> Iterator[Hit]:
             yield rule.hit(
                 f"Queue '{queue_id}' is consumed by {_names(t, edges)} but has no "
                 "RedrivePolicy: a message that keeps failing is received again until its "
-                "retention period expires, then deleted",
+                f"retention period expires, then deleted{_sam_queue_advice(queue)}",
                 Place(queue.path, key=True),
                 queue_id,
                 [at_edge(edge, "consumer") for edge in edges],
@@ -228,11 +241,17 @@ def consumed_queue_without_dlq(m: Model, rule: Rule) -> Iterator[Hit]:
 
 def queue_without_dlq(m: Model, rule: Rule) -> Iterator[Hit]:
     t = m.template
-    consumed = {queue.logical_id for _, queue in _consumers(m)}
+    consumed: dict[str, list[Conditions]] = {}
+    for edge, queue in _consumers(m):
+        consumed.setdefault(queue.logical_id, []).append(edge.conditions)
     for queue in t.of_type(QUEUE):
-        if queue.logical_id in consumed or m.graph.is_dead_letter_target(queue.logical_id):
+        if m.graph.is_dead_letter_target(queue.logical_id):
             continue
         for absent in t.absent_when(t.prop(queue, "RedrivePolicy")):
+            # where Lambda consumes the queue, WA3003 reports it
+            if any(merge_conditions(absent.conditions, when) is not None
+                   for when in consumed.get(queue.logical_id, [])):
+                continue
             yield rule.hit(
                 f"Queue '{queue.logical_id}' has no RedrivePolicy and is not a dead-letter "
                 "queue: a message its consumers cannot process is received again until its "
@@ -301,12 +320,45 @@ def _arn_sites(m: Model) -> dict[Path, Conditions]:
         for edge in m.graph.of_kind(kind):
             site = _arn_site(m.template, edge)
             if site is not None and m.template.prop_at(site) is not None:
-                sites.setdefault(site, edge.conditions)
+                _add_site(sites, site, edge.conditions)
+    for edge in m.graph.of_kind(NOTIFIES):
+        if edge.protocol == "sqs" and m.template.prop_at(edge.path) is not None:
+            _add_site(sites, edge.path, edge.conditions)
+    for site, conditions in _on_success_sites(m.template):
+        _add_site(sites, site, conditions)
     return sites
+
+
+def _add_site(sites: dict[Path, Conditions], site: Path, conditions: Conditions) -> None:
+    """A site wired under several conditions (one edge per `Fn::If` branch of its value) keeps
+    the conditions they share, so that every branch of the value is checked."""
+    known = sites.get(site)
+    sites[site] = conditions if known is None else tuple(c for c in known if c in conditions)
+
+
+def _on_success_sites(t: Template) -> Iterator[tuple[Path, Conditions]]:
+    """The `OnSuccess` destinations of asynchronous invocations (no edge of the graph: they
+    receive successes, not failures), of EventInvokeConfig resources and SAM functions."""
+    configs = [(r, r.properties.get("DestinationConfig"),
+                (*r.properties_path, "DestinationConfig"))
+               for r in t.of_type("AWS::Lambda::EventInvokeConfig")]
+    for function in t.of_type(SAM_FUNCTION):
+        written = t.prop(function, "EventInvokeConfig")
+        if written is not None and isinstance(written.raw, dict):
+            configs.append((function, written.raw.get("DestinationConfig"),
+                            (*written.path, "DestinationConfig")))
+    for owner, raw, path in configs:
+        for config in alternatives(raw, path, owner.conditions, t.known_conditions):
+            on_success = config.value.get("OnSuccess") if isinstance(config.value, dict) else None
+            site = (*config.path, "OnSuccess", "Destination")
+            if isinstance(on_success, dict) and "Destination" in on_success \
+                    and t.prop_at(site) is not None:
+                yield site, config.conditions
 
 
 # `${Name}` in a `Sub`: a resource's Ref (`${Name.Attribute}` and `${!Literal}` are not)
 _SUB_NAMES = re.compile(r"\$\{([^}!.][^}.]*)\}")
+_SUB_QUEUE_URLS = re.compile(r"\$\{([^}!.][^}.]*)\.QueueUrl\}")
 
 
 def _queue_urls(t: Template, raw: Any) -> list[str]:
@@ -320,10 +372,16 @@ def _queue_urls(t: Template, raw: Any) -> list[str]:
     (function, argument), = raw.items()
     if function == "Ref":
         return [argument] if is_queue(argument) else []
+    if function == "Fn::GetAtt":  # the QueueUrl attribute is the URL too
+        name, _, attribute = argument.partition(".") if isinstance(argument, str) else (
+            (argument[0], ".", argument[1]) if isinstance(argument, list) and len(argument) == 2
+            else (None, "", None))
+        return [name] if attribute == "QueueUrl" and is_queue(name) else []
     if function == "Fn::Sub":
         text, variables = (argument if isinstance(argument, list) and len(argument) == 2
                            else (argument, {}))
-        names = _SUB_NAMES.findall(text) if isinstance(text, str) else []
+        names = [*_SUB_NAMES.findall(text), *_SUB_QUEUE_URLS.findall(text)] \
+            if isinstance(text, str) else []
         return [n for n in dict.fromkeys(names)
                 if is_queue(n) and n not in (variables if isinstance(variables, dict) else {})]
     if function == "Fn::Join" and isinstance(argument, list) and len(argument) == 2 \
@@ -354,7 +412,8 @@ def queue_url_arn_mixup(m: Model, rule: Rule) -> Iterator[Hit]:
                 key = _property_name(site)
                 yield rule.hit(
                     f"{key} takes an ARN, but this is the URL of queue '{queue_id}' (Ref of an "
-                    f"AWS::SQS::Queue returns its URL): use !GetAtt {queue_id}.Arn",
+                    f"AWS::SQS::Queue, like its QueueUrl attribute, returns its URL): use "
+                    f"!GetAtt {queue_id}.Arn",
                     Place(found.path),
                     t.declared_id(_owner_of(site)),
                     [Place(t.resources[queue_id].path, key=True, message="the queue")],
@@ -434,14 +493,19 @@ class _Kind:
 
 def _kinds(t: Template, logical_id: str | None, written: Any = None) -> list[Branch]:
     """Whether the queue or topic is FIFO, on each branch; a literal ARN outside the template is
-    FIFO when its name ends in `.fifo`; unknown gives nothing."""
+    FIFO when its name ends in `.fifo` (the names of FIFO queues and topics must), and a queue's
+    or topic's ARN that does not is standard; unknown gives nothing."""
     resource = t.resources.get(logical_id or "")
     if resource is None:
         text = t.resolver.text(written) if written is not None else None
-        if isinstance(text, str) and text.startswith("arn:") and text.endswith(".fifo"):
-            service = text.split(":")[2] if text.count(":") >= 5 else ""
-            label = {"sqs": "queue", "sns": "topic"}.get(service, "resource")
-            return [Branch(_Kind(True, f"{label} '{text.rsplit(':', 1)[-1]}'"))]
+        if not isinstance(text, str) or not text.startswith("arn:"):
+            return []
+        parts = text.split(":")
+        label = {"sqs": "queue", "sns": "topic"}.get(parts[2] if len(parts) > 2 else "")
+        if text.endswith(".fifo"):
+            return [Branch(_Kind(True, f"{label or 'resource'} '{parts[-1]}'"))]
+        if label is not None and len(parts) == 6 and parts[-1]:
+            return [Branch(_Kind(False, f"{label} '{parts[-1]}'"))]
         return []
     key = _FIFO_KEYS.get(resource.type)
     if key is None:
@@ -608,9 +672,9 @@ def sqs_batch_window_required(m: Model, rule: Rule) -> Iterator[Hit]:
 
 # Event sources whose mappings take no DestinationConfig, with what keeps their failures instead.
 _NO_DESTINATION = {
-    "sqs": ("SQS queue", "; give the queue a RedrivePolicy with a dead-letter queue instead"),
-    "mq": ("Amazon MQ broker", "; configure redelivery and a dead-letter queue on the broker"),
-    "docdb": ("DocumentDB change stream", ""),
+    "sqs": ("an SQS queue", "; give the queue a RedrivePolicy with a dead-letter queue instead"),
+    "mq": ("an Amazon MQ broker", "; configure redelivery and a dead-letter queue on the broker"),
+    "docdb": ("a DocumentDB change stream", ""),
 }
 
 
@@ -625,7 +689,7 @@ def sqs_mapping_with_destination(m: Model, rule: Rule) -> Iterator[Hit]:
             if found.value in (None, NO_VALUE_REF):
                 continue
             yield rule.hit(
-                f"DestinationConfig on an event source mapping of an {source}: Lambda only "
+                f"DestinationConfig on an event source mapping of {source}: Lambda only "
                 "takes a destination for Kinesis, DynamoDB Streams, MSK and self-managed Kafka "
                 f"sources and rejects this mapping{advice}",
                 Place(found.path, key=found.path == config.path), t.declared_id(edge.owner),
@@ -696,12 +760,14 @@ _SUB_TOKEN = re.compile(r"\$\{[^}]*\}")  # any `${...}` of a Sub
 
 def _max_receive_counts(t: Template, queue: Resource) -> Iterator[Located]:
     """Each `maxReceiveCount` of the queue's RedrivePolicy (a mapping, a JSON string or a `Sub`
-    of one), on each `Fn::If` branch, located where it is written."""
+    or `Join` of one), on each `Fn::If` branch, located where it is written."""
     policy = t.prop(queue, "RedrivePolicy")
     if policy is None:
         return
     for found in alternatives(policy.raw, policy.path, (), t.known_conditions):
         value = found.value
+        if isinstance(value, dict) and set(value) == {"Fn::Join"}:
+            value = {"Fn::Sub": join_as_sub(value["Fn::Join"])}
         if isinstance(value, dict) and set(value) == {"Fn::Sub"}:
             sub = value["Fn::Sub"]
             value = sub[0] if isinstance(sub, list) and sub else sub
