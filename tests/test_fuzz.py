@@ -461,6 +461,19 @@ def test_circular_and_missing_references(ids, data):
 # -- regressions found by the fuzzers -------------------------------------------------------------
 
 REGRESSIONS = {
+    # apigateway.py: a ProtocolType that is no API kind (`S3`) was looked up in ENDPOINT_NAMES.
+    "unknown api protocol": b"""Resources:
+  Api:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: {Name: a, ProtocolType: S3}
+  Integration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref Api
+      IntegrationType: AWS_PROXY
+      IntegrationUri: arn:aws:lambda:us-east-1:1:function:f
+      TimeoutInMillis: 40000
+""",
     # graph.py: `event.get("Type") in SAM_EVENTS` (now sam.EVENT_TYPES) hashed a mapping-valued
     # event Type.
     "sam event type is a mapping": b"""Transform: AWS::Serverless-2016-10-31

@@ -318,9 +318,7 @@ def _rest_endpoints(t: Template, config: Value | None, anchor: Place, sam_style:
             found.append((None, anchor, side.conditions))
         for located in written:
             for value, when in _resolved(t, located):
-                kind = value.strip().upper() if isinstance(value, str) else None
-                found.append((kind if kind in ENDPOINT_NAMES else None, Place(located.path),
-                              when))
+                found.append((_endpoint_kind(value), Place(located.path), when))
     return found
 
 
@@ -334,8 +332,8 @@ def _api_endpoints(t: Template, api: Resource | None) -> list[Endpoint]:
         if config is None:
             imported = t.prop(api, "Parameters", "endpointConfigurationTypes")
             if imported is not None:  # an imported body's endpoint type
-                return [(v.strip().upper() if isinstance(v, str) else None, Place(imported.path),
-                         when) for v, when in _resolved(t, Located(imported.raw, imported.path))]
+                return [(_endpoint_kind(v), Place(imported.path), when)
+                        for v, when in _resolved(t, Located(imported.raw, imported.path))]
         return _rest_endpoints(t, config, anchor, sam_style=False)
     if api.type == SAM_API:
         return _rest_endpoints(t, t.prop(api, "EndpointConfiguration"), anchor, sam_style=True)
@@ -346,9 +344,15 @@ def _api_endpoints(t: Template, api: Resource | None) -> list[Endpoint]:
         if protocol is None:  # an imported OpenAPI body is "Supported only for HTTP APIs"
             imported = any(key in api.properties for key in ("Body", "BodyS3Location"))
             return [("HTTP" if imported else None, anchor, ())]
-        return [(v.strip().upper() if isinstance(v, str) else None, Place(protocol.path), when)
+        return [(_endpoint_kind(v), Place(protocol.path), when)
                 for v, when in _resolved(t, Located(protocol.raw, protocol.path))]
     return []
+
+
+def _endpoint_kind(value: Any) -> str | None:
+    """A known endpoint type or protocol (`regional`, `HTTP`...); None for anything else."""
+    kind = value.strip().upper() if isinstance(value, str) else None
+    return kind if kind in ENDPOINT_NAMES else None
 
 
 # (the resource that holds it, the integration mapping as written, its keys, the API's endpoints)
