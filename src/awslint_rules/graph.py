@@ -374,7 +374,8 @@ def _event_source_mapping(w: _Wiring, r: Resource) -> None:
     props = r.properties
     # Kept when the function is outside the template: the mapping's own settings still count.
     raw = props.get("FunctionName")
-    function, qualifier = w.function(raw) or _function_by_name(w, raw) or (None, None)
+    function, qualifier = (w.function(raw) or _function_by_name(w, w.t.resolver.text(raw) or "")
+                           or (None, None))
     for source in w.values(props.get("EventSourceArn"), (*r.properties_path, "EventSourceArn")):
         origin = "kafka" if "SelfManagedEventSource" in props else _arn_origin(w, source.value)
         w.add(INVOKES, w.resource_id(source.value), function, r, r.path, r.properties_path,
@@ -382,16 +383,6 @@ def _event_source_mapping(w: _Wiring, r: Resource) -> None:
               conditions=source.conditions)
     _on_failure_destination(w, r, props.get("DestinationConfig"),
                             (*r.properties_path, "DestinationConfig"), ("Destination",))
-
-
-def _function_by_name(w: _Wiring, raw: Any) -> tuple[str, str | None] | None:
-    """`FunctionName: my-function` (or `my-function:alias`): a function of this template."""
-    name = w.t.resolver.text(raw)
-    if not name or name.startswith("arn:") or name.count(":") > 1:
-        return None
-    base, _, qualifier = name.partition(":")
-    found = w.named_function(base)
-    return (found[0], w.qualifier(qualifier) if qualifier else None) if found else None
 
 
 def _on_failure_destination(w: _Wiring, owner: Resource, raw: Any, path: Path,
