@@ -342,3 +342,37 @@ def test_a_broken_user_rule_stops_the_run_with_exit_2_naming_file_and_key(tmp_pa
     assert result.exit_code == 2
     assert f"{tmp_path / 'WU0001.yaml'}: {problem}" in result.output
     assert "WA3002" not in result.output  # nothing was linted
+
+
+def _builtin_expressions() -> list[str]:
+    found = {"$.Listeners[*].Protocol", "$.A[0].B", "$..B", "$.A..B[*]", "$.A[*][*]", "$.A[9]"}
+    for rule in load_catalog().values():
+        for condition in (rule.match or {}).get("all") or [rule.match or {}]:
+            if condition.get("where"):
+                found.add(condition["where"])
+    return sorted(found)
+
+
+def test_simple_paths_are_found_as_jsonpath_ng_finds_them():
+    """`find` walks simple paths itself; it must agree with jsonpath-ng on every fixture."""
+    from awslint_rules.checks.declarative import _compiled, _datum_path, find
+    from awslint_rules.load import NotATemplate, ParseError, load_document
+
+    from .conftest import FIXTURES
+
+    samples = [{"A": [{"B": 1}, {"C": {"B": [2, 3]}}], "B": {"B": 4}, "Listeners": "x"},
+               {"A": {"x": [1, {"B": None}]}, "Listeners": [{"Protocol": "HTTP"}, 3]}]
+    for path in sorted(FIXTURES.glob("*/*.yaml")):
+        try:
+            data = load_document(str(path), path.read_bytes()).data
+        except (NotATemplate, ParseError):
+            continue  # the parse-error fixtures
+        resources = data.get("Resources") if isinstance(data, dict) else None
+        for resource in (resources or {}).values() if isinstance(resources, dict) else ():
+            if isinstance(resource, dict) and isinstance(resource.get("Properties"), dict):
+                samples.append(resource["Properties"])
+    assert len(samples) > 200
+    for expression in _builtin_expressions():
+        for sample in samples:
+            expected = [(d.value, _datum_path(d)) for d in _compiled(expression).find(sample)]
+            assert find(expression, sample) == expected, (expression, sample)

@@ -115,6 +115,51 @@ def _scalars(value: Any) -> bool:
     return bool(values) and all(isinstance(v, _SCALAR) for v in values)
 
 
+# The JSONPath the built-in rules use: `$`, then `.Key`, `..Key` (at any depth), `[*]`, `[2]`.
+_SIMPLE_PATH = re.compile(r"\$(?:\.\.?[A-Za-z0-9_]+|\[\*\]|\[\d+\])*")
+_STEP = re.compile(r"(\.\.?)([A-Za-z0-9_]+)|\[(\*|\d+)\]")
+
+
+def find(expression: str, data: Any) -> list[tuple[Any, Path]]:
+    """The values `expression` matches in `data`, with their paths, as jsonpath-ng finds them.
+    Simple paths are walked here (jsonpath-ng's import and parser cost a short run more than
+    all the rules); anything else goes to jsonpath-ng."""
+    if not _SIMPLE_PATH.fullmatch(expression):
+        return [(datum.value, _datum_path(datum)) for datum in _compiled(expression).find(data)]
+    found: list[tuple[Any, Path]] = [(data, ())]
+    for dots, key, index in _STEP.findall(expression[1:]):
+        if dots == "..":
+            found = [match for value, path in found for match in _descendants(value, path, key)]
+        elif dots:
+            found = [(value[key], (*path, key)) for value, path in found
+                     if isinstance(value, dict) and key in value]
+        else:
+            found = [match for value, path in found for match in _indexed(value, path, index)]
+    return found
+
+
+def _indexed(value: Any, path: Path, index: str) -> list[tuple[Any, Path]]:
+    if index == "*":
+        return [(item, (*path, step)) for step, item in _children(value)]
+    position = int(index)
+    return [(value[position], (*path, position))] if isinstance(value, list) and \
+        position < len(value) else []
+
+
+def _descendants(value: Any, path: Path, key: str) -> list[tuple[Any, Path]]:
+    """`..key`: the key here, then in each child, depth first (jsonpath-ng's order)."""
+    found = [(value[key], (*path, key))] if isinstance(value, dict) and key in value else []
+    for step, child in _children(value):
+        found += _descendants(child, (*path, step), key)
+    return found
+
+
+def _children(value: Any) -> list[tuple[str | int, Any]]:
+    if isinstance(value, dict):
+        return list(value.items())
+    return list(enumerate(value)) if isinstance(value, list) else []
+
+
 @cache
 def _compiled(expression: str) -> Any:
     from jsonpath_ng.ext import parse  # imported only when a rule uses `where`
@@ -169,17 +214,17 @@ def _holds(t: Template, resource: Resource, properties: dict[str, Any],
     where = condition.get("where")
     if where is None:
         return [Outcome("", None)]
-    found = _compiled(where).find(properties)
+    found = find(where, properties)
     mode = condition.get("when", "present")
     if not found:
         return [Outcome("", None)] if mode == "absent" else _by_default(condition, ())
     if mode == "absent" and len(found) > 1:
         return []  # several values: one of them being `!Ref AWS::NoValue` leaves the others
     outcomes = []
-    for datum in found:
-        source = t.prop(resource, *_datum_path(datum))  # the resource's own value, or Globals'
+    for value, steps in found:
+        source = t.prop(resource, *steps)  # the resource's own value, or Globals'
         path = source.path if source is not None else None
-        for branch in t.branches(datum.value):
+        for branch in t.branches(value):
             if branch.value is NO_VALUE:  # `!Ref AWS::NoValue`: absent on this branch
                 outcomes += ([Outcome("", None, branch.conditions)] if mode == "absent"
                              else _by_default(condition, branch.conditions))
