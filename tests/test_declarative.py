@@ -376,3 +376,21 @@ def test_simple_paths_are_found_as_jsonpath_ng_finds_them():
         for sample in samples:
             expected = [(d.value, _datum_path(d)) for d in _compiled(expression).find(sample)]
             assert find(expression, sample) == expected, (expression, sample)
+
+
+def test_an_unrelated_fn_if_on_a_mapping_does_not_split_a_finding():
+    """WA8001 reports every Classic Load Balancer once, whatever its listeners' `Fn::If`."""
+    raw = b"""Conditions:
+  Tls: !Equals [!Ref AWS::AccountId, '1']
+Resources:
+  Lb:
+    Type: AWS::ElasticLoadBalancing::LoadBalancer
+    Properties:
+      AvailabilityZones: !GetAZs ""
+      Policies: !If [Tls, [{PolicyName: p, PolicyType: t}], !Ref AWS::NoValue]
+      Listeners:
+        - {LoadBalancerPort: "80", InstancePort: "80", Protocol: HTTP}
+"""
+    findings = lint_bytes("t.yaml", raw, Settings(load_catalog())).findings
+    assert [(f.rule, f.message.endswith("is true)") or f.message.endswith("is false)"))
+            for f in findings if f.rule == "WA8001"] == [("WA8001", False)]

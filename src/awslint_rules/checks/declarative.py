@@ -174,17 +174,38 @@ def declarative_check(m: Model, rule: Rule) -> Iterator[Hit]:
     conditions = match.get("all") or [match]
     for resource in t.of_type(*([types] if isinstance(types, str) else types or ())):
         seen: set[tuple[Any, ...]] = set()
+        found: dict[tuple[str, Place], list[Conditions]] = {}
         for shape in variants(t.merged_properties(resource), t.known_conditions):
             if not isinstance(shape.value, dict):
                 continue
             holding = [_holds(t, resource, shape.value, c) for c in conditions]
             for outcomes in _combinations(holding, Outcome("", None, shape.conditions), seen):
-                yield rule.hit(
-                    _message(match.get("message") or rule.summary, resource, outcomes[0]),
-                    _place(t, resource, match.get("at"), outcomes[0].path),
-                    resource.logical_id,
-                    when=_merged(outcomes) or (),
-                )
+                message = _message(match.get("message") or rule.summary, resource, outcomes[0])
+                place = _place(t, resource, match.get("at"), outcomes[0].path)
+                found.setdefault((message, place), []).append(_merged(outcomes) or ())
+        for (message, place), whens in found.items():
+            for when in _simplified(whens):
+                yield rule.hit(message, place, resource.logical_id, when=when)
+
+
+def _simplified(whens: list[Conditions]) -> list[Conditions]:
+    """The same finding under `C` true and under `C` false is one finding without `C` (the
+    shapes of an unrelated `Fn::If`, e.g. on Tags, do not split a finding)."""
+    found = set(whens)
+    merged = True
+    while merged:
+        merged = False
+        for when in sorted(found):
+            for index, (name, truth) in enumerate(when):
+                other = (*when[:index], (name, not truth), *when[index + 1:])
+                if other in found:
+                    found -= {when, other}
+                    found.add((*when[:index], *when[index + 1:]))
+                    merged = True
+                    break
+            if merged:
+                break
+    return sorted(found)
 
 
 def _combinations(holding: list[list[Outcome]], shape: Outcome,
