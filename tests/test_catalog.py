@@ -48,6 +48,25 @@ def test_a_rule_read_in_two_parts_is_the_whole_file(rule_id):
     assert rule.doc == whole
 
 
+def test_the_index_of_rule_heads_is_current():
+    """rules/_index.json spares a run parsing every rule's YAML; a stale entry is not used, but
+    costs start-up time: rewrite it with `python scripts/catalog_index.py --write`."""
+    import json
+
+    from awslint_rules.catalog import INDEX, build_index
+
+    assert json.loads(INDEX.read_text(encoding="utf-8")) == build_index()
+
+
+def test_an_index_entry_of_another_text_is_not_used():
+    from awslint_rules.catalog import _indexed_head, text_digest
+
+    index = {"WA0001.yaml": {"sha1": text_digest("id: WA0001\n"), "head": {"id": "WA0001"}}}
+    assert _indexed_head(index, "WA0001.yaml", "id: WA0001\n") == {"id": "WA0001"}
+    assert _indexed_head(index, "WA0001.yaml", "id: WA0001\nname: edited\n") is None
+    assert _indexed_head(index, "WA0002.yaml", "id: WA0002\n") is None
+
+
 def test_split_deferred_keeps_indented_lines_with_their_key():
     text = "id: X\nwhy: |\n  a\n  id: not a key\nexample: |\n  b\ntags: [t]\n"
     assert split_deferred(text) == ("id: X\ntags: [t]\n",

@@ -26,6 +26,7 @@ from .test_precommit import _working_tree_files
 
 TIMEOUT = 900
 RULES = sorted(path.name for path in (ROOT / "rules").glob("*.yaml"))
+CATALOG_FILES = sorted([*RULES, "_index.json"])  # the rules and the index of their heads
 
 
 def _run(*args: str | Path, cwd: Path = ROOT, check: bool = True) -> subprocess.CompletedProcess:
@@ -112,11 +113,11 @@ def test_build_makes_an_sdist_and_a_wheel_with_the_rules(dist):
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
     assert sorted(n.rsplit("/", 1)[1] for n in names
-                  if n.startswith("awslint_rules/catalog/")) == RULES
+                  if n.startswith("awslint_rules/catalog/")) == CATALOG_FILES
     assert "awslint_rules/cfnlint_plugin/__init__.py" in names
     with tarfile.open(sdist) as archive:
         members = {m.name.split("/", 1)[1]: m for m in archive.getmembers() if "/" in m.name}
-    for rule in RULES:
+    for rule in CATALOG_FILES:
         assert members[f"rules/{rule}"].isfile(), rule
         assert members[f"src/awslint_rules/catalog/{rule}"].isfile(), rule
     for name in ("README.md", "rules/README.md", "examples/sam-api-and-queue.yaml",
